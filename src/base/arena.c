@@ -1,10 +1,8 @@
 /* Bump allocator with a caller-provided first block (house rule 9). */
 #include <stdlib.h>
 
+#include "base/limits.h"
 #include "resolverd/base.h"
-
-#define RD_ARENA_BLOCK         16384
-#define RD_ARENA_DEFAULT_LIMIT (16u << 20) /* one request never needs more than this */
 
 struct rd_arena_block {
     rd_arena_block_t *next;

@@ -22,14 +22,14 @@
 #include "resolverd/name.h"
 #include "resolverd/rrtype.h"
 #include "resolverd/zonefile.h"
+#include "base/limits.h"
 #include "wire/zonelex.h"
 
-/* Limits (move to src/base/limits.h when it exists). */
-#define ZONE_FILE_MAX        (256u * 1024 * 1024) /* refuse larger files: a root zone is ~2 MiB */
-#define ZONE_INCLUDE_DEFAULT 8                    /* like NSD/BIND: deep enough for real trees */
-#define ZONE_INCLUDE_CAP     32 /* hard cap: $INCLUDE is the only recursion input can drive */
+#define ZONE_FILE_MAX        RD_ZONE_FILE_MAX
+#define ZONE_INCLUDE_DEFAULT RD_ZONE_INCLUDE_DEFAULT
+#define ZONE_INCLUDE_CAP     RD_ZONE_INCLUDE_CAP
 #define ZONE_TTL_MAX         2147483647u /* RFC 2181 s8 */
-#define ZONE_PATH_MAX        4096
+#define ZONE_PATH_MAX        RD_ZONE_PATH_MAX
 #define ZONE_RDATA_MAX       65535 /* RDLENGTH is 16 bits (RFC 1035 s3.2.1) */
 
 /* Returned by handlers: the error was reported, go on with the next record. */

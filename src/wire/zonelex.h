@@ -5,13 +5,14 @@
 #define RD_WIRE_ZONELEX_H
 
 #include "resolverd/base.h"
+#include "base/limits.h"
 #include "resolverd/rrtype.h"
 
 /* Bounds for hostile input (move to src/base/limits.h when it exists). A record needs at most
  * a few hundred tokens (a 64 KiB TXT split in 255-octet strings is 257 of them); a token is at
  * most one 64 KiB rdata in hex or base64 without spaces, rounded to what fits a u16 length. */
-#define RD__ZLEX_MAX_TOKENS 1024
-#define RD__ZLEX_MAX_TOKLEN 65535
+#define RD__ZLEX_MAX_TOKENS RD_ZONE_MAX_TOKENS
+#define RD__ZLEX_MAX_TOKLEN RD_ZONE_MAX_TOKLEN
 #define RD__ZLEX_MSG_MAX    200
 
 /* One source being read: a whole file (or a caller's buffer) in memory. */

@@ -73,6 +73,7 @@ Test(roundtrip, zone_has_every_type)
     bool unknown = false;
     for (size_t k = 0; k < s.n; k++) unknown |= rd_rrtype_name(s.r[k].type) == NULL;
     cr_expect(unknown, "types.test.zone lacks an RFC 3597 unknown type");
+    free(s.r);
 }
 
 static int one_back(void *ctx, const rd_zrr_t *rr)
@@ -116,6 +117,7 @@ Test(roundtrip, text_wire_text)
         cr_assert_eq(n2, n);
         cr_assert_str_eq(line2, line);
     }
+    free(s.r);
 }
 
 Test(roundtrip, wire_parse_build_wire)
@@ -161,6 +163,7 @@ Test(roundtrip, wire_parse_build_wire)
     cr_assert_eq(ol2, ol);
     cr_assert_eq(memcmp(out2, out, ol), 0);
     rd_arena_free(&a);
+    free(s.r);
 }
 
 Test(roundtrip, canonical_compare_is_an_order)
@@ -186,4 +189,5 @@ Test(roundtrip, canonical_compare_is_an_order)
     cr_assert_neq(rd_rdata_cmp(RD_TYPE_NSEC, a, al, b, bl), 0); /* RFC 6840 s5.1 */
     rd_rdata_canonicalize(RD_TYPE_NS, a, al);
     cr_assert_eq(memcmp(a, b, al), 0);
+    free(s.r);
 }
