@@ -5,21 +5,9 @@
 #include "resolverd/name.h"
 #include "wire/cursor.h"
 
-static const uint8_t lower_tab[256] = {
-#define L(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
-#define R4(b) L(b), L(b + 1), L(b + 2), L(b + 3)
-#define R16(b) R4(b), R4(b + 4), R4(b + 8), R4(b + 12)
-#define R64(b) R16(b), R16(b + 16), R16(b + 32), R16(b + 48)
-    R64(0), R64(64), R64(128), R64(192)
-#undef R64
-#undef R16
-#undef R4
-#undef L
-};
-
 static inline uint8_t lc(uint8_t c)
 {
-    return lower_tab[c];
+    return (uint8_t)((unsigned)(c - 'A') < 26u ? c + 32 : c);
 }
 
 int rd_name_unpack(const uint8_t *msg, size_t msglen, size_t *pos, uint8_t *out, size_t *outlen)
@@ -31,6 +19,7 @@ int rd_name_unpack(const uint8_t *msg, size_t msglen, size_t *pos, uint8_t *out,
                               the pointer itself and below every earlier target, so a name is
                               read in bounded steps and loops cannot exist */
     size_t n = 0;
+    unsigned jumps = 0;
 
     for (;;) {
         if (p >= msglen) return RD_ETRUNC;
@@ -38,7 +27,9 @@ int rd_name_unpack(const uint8_t *msg, size_t msglen, size_t *pos, uint8_t *out,
         if ((len & 0xC0) == 0xC0) {
             if (p + 1 >= msglen) return RD_ETRUNC;
             size_t target = ((size_t)(len & 0x3F) << 8) | msg[p + 1];
-            if (target >= limit) return RD_EPTR;
+            /* A name has at most 127 labels, so a valid name never needs more jumps than
+             * that; longer chains only cost time (quadratic over a message). */
+            if (target >= limit || ++jumps > RD_NAME_MAX / 2) return RD_EPTR;
             if (!jumped) {
                 after = p + 2;
                 jumped = true;
@@ -105,7 +96,7 @@ bool rd_name_eq(const uint8_t *a, const uint8_t *b)
     }
 }
 
-/* Label start offsets, root first reversed order helper for canonical compare. */
+/* Offsets of each label's length octet, for comparing from the root end. */
 static int label_offsets(const uint8_t *name, uint8_t off[128])
 {
     int n = 0;

@@ -185,3 +185,21 @@ Test(name, unpack_hostile)
     pos = 0;
     cr_assert_eq(rd_name_unpack(l64, 66, &pos, out, NULL), RD_ELABEL);
 }
+
+Test(name, pointer_chain_is_bounded)
+{
+    /* Each pointer points two octets back: strictly backwards, so legal one by one, but a chain
+     * of thousands would make every name cost thousands of steps. 128 jumps is the most a
+     * 127-label name can need. */
+    static uint8_t m[4096];
+    m[0] = 0;
+    for (size_t p = 1; p + 1 < sizeof(m); p += 2) {
+        size_t target = p == 1 ? 0 : p - 2;
+        m[p] = (uint8_t)(0xC0 | (target >> 8));
+        m[p + 1] = (uint8_t)target;
+    }
+    size_t pos = 1 + 2 * 100;
+    cr_assert_eq(rd_name_unpack(m, sizeof(m), &pos, NULL, NULL), 0); /* 101 jumps: fine */
+    pos = 1 + 2 * 1000;
+    cr_assert_eq(rd_name_unpack(m, sizeof(m), &pos, NULL, NULL), RD_EPTR);
+}
