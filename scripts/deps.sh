@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages a command needs, only when something is missing.
 # Usage: scripts/deps.sh build|test|fuzz|bench
 set -euo pipefail
-build=(build-essential cmake pkg-config libcriterion-dev)
+build=(build-essential cmake pkg-config libcriterion-dev libuv1-dev)
 test=(iproute2 util-linux bind9-dnsutils knot-dnsutils ldnsutils bind9-utils nsd)
 fuzz=(clang-14 libclang-rt-14-dev)
 bench=(libknot-dev)

@@ -99,8 +99,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "bad origin\n");
         return 2;
     }
-    rd_zone_opts_t o = {.origin = origin, .default_ttl = 3600, .allow_include = true,
-                        .on_rr = add_rr, .on_error = on_err};
+    rd_zone_opts_t o = {.origin = origin,
+                        .default_ttl = 3600,
+                        .allow_include = true,
+                        .on_rr = add_rr,
+                        .on_error = on_err};
     int r = rd_zone_parse_file(argv[2], &o);
     if (r != 0) {
         fprintf(stderr, "rdrespond: %s: %d errors (%s)\n", argv[2], r, r < 0 ? rd_strerror(r) : "");

@@ -1,0 +1,45 @@
+/* The request path shared by every transport: a query in wire form in, a response out.
+ * Validation (RFC 1035, RFC 6891, RFC 8482), special-use and local zones, and (from issue 5)
+ * the resolver. No I/O. */
+#ifndef RESOLVERD_QUERY_H
+#define RESOLVERD_QUERY_H
+
+#include "resolverd/conf.h"
+#include "resolverd/msg.h"
+#include "resolverd/zonedb.h"
+
+/* What every worker answers from: the configuration and the zones loaded from it, immutable
+ * and shared; replaced as a whole on reload, freed when the last user lets go. */
+typedef struct rd_view {
+    rd_conf_t *conf;
+    rd_zoneset_t *zones;
+    int refs; /* atomic */
+} rd_view_t;
+
+typedef int (*rd_view_err_cb)(void *ctx, const char *msg);
+
+/* Builds a view: loads every configured zone and the built-in special-use zones. Errors are
+ * reported through err (one message per problem, "file:line:col: ..."); any error fails. Takes
+ * ownership of conf on success. */
+int rd_view_new(rd_conf_t *conf, rd_view_err_cb err, void *ctx, rd_view_t **out);
+rd_view_t *rd_view_ref(rd_view_t *v);
+void rd_view_unref(rd_view_t *v);
+
+enum { RD_QUERY_SEND = 0, RD_QUERY_DROP = 1 };
+
+/* Transport facts the answer depends on. */
+typedef struct {
+    bool stream;           /* TCP/DoT/DoH: no 512 limit, TC never needed */
+    uint16_t keepalive_ms; /* stream idle timeout to advertise (RFC 7828); 0: none */
+} rd_query_env_t;
+
+/* Answers one query. Returns RD_QUERY_SEND with the response in out[0..*outlen), or
+ * RD_QUERY_DROP when nothing should be sent (unreadable header, or a response). out must hold
+ * RD_MSG_MAX octets. */
+int rd_query_answer(const rd_view_t *v, const rd_query_env_t *env, const uint8_t *q, size_t qlen,
+                    uint8_t *out, size_t *outlen);
+
+/* A REFUSED answer (access control): header and question echoed when readable. */
+int rd_query_refuse(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap, size_t *outlen);
+
+#endif

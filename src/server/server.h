@@ -1,0 +1,70 @@
+/* The I/O shell: workers, their loops and listeners. Internal to the daemon. */
+#ifndef RD_SERVER_H
+#define RD_SERVER_H
+
+#include <uv.h>
+
+#include "resolverd/query.h"
+
+/* ---- logging (stderr, systemd-journal friendly) ---- */
+extern int rd_log_level;
+void rd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define rd_log_error(...) rd_log(RD_LOG_ERROR, __VA_ARGS__)
+#define rd_log_warn(...)  rd_log(RD_LOG_WARN, __VA_ARGS__)
+#define rd_log_info(...)  rd_log(RD_LOG_INFO, __VA_ARGS__)
+#define rd_log_debug(...)                                                                          \
+    do {                                                                                           \
+        if (rd_log_level >= RD_LOG_DEBUG) rd_log(RD_LOG_DEBUG, __VA_ARGS__);                       \
+    } while (0)
+
+typedef struct rd_worker rd_worker_t;
+typedef struct rd_tcp_conn rd_tcp_conn_t;
+
+enum rd_worker_state { RD_W_STARTING, RD_W_READY, RD_W_FAILED, RD_W_STOPPING, RD_W_STOPPED };
+
+struct rd_worker {
+    unsigned index;
+    uv_thread_t thread;
+    uv_loop_t loop;
+    uv_async_t wake; /* stop or new view: the only cross-thread call (uv_async_send) */
+    rd_view_t *view; /* owned reference, swapped on reload */
+    /* set by the main thread under mtx, read by the worker in its wake callback */
+    uv_mutex_t mtx;
+    rd_view_t *pending_view;
+    bool stop_requested;
+    int state; /* enum rd_worker_state, under mtx */
+    uv_cond_t cond;
+    /* listeners */
+    uv_udp_t *udp;
+    size_t nudp;
+    uv_tcp_t *tcp;
+    size_t ntcp;
+    /* stream connections */
+    rd_tcp_conn_t *conns; /* doubly linked list */
+    unsigned nconns;
+    uv_timer_t drain_timer; /* bounds graceful shutdown */
+    /* per-worker buffers: the hot path allocates nothing */
+    uint8_t *udp_rx; /* recvmmsg area */
+    uint8_t out[RD_MSG_MAX + 2];
+    /* counters */
+    uint64_t n_udp, n_tcp, n_dropped, n_refused;
+};
+
+int rd_worker_start(rd_worker_t *w, unsigned index, rd_view_t *view);
+void rd_worker_stop(rd_worker_t *w);
+void rd_worker_set_view(rd_worker_t *w, rd_view_t *view);
+void rd_worker_join(rd_worker_t *w);
+
+/* transports (src/net) */
+int rd_udp_listen(rd_worker_t *w, const rd_addr_t *a, uv_udp_t *h);
+int rd_tcp_listen(rd_worker_t *w, const rd_addr_t *a, uv_tcp_t *h);
+void rd_tcp_close_all(rd_worker_t *w, bool only_idle);
+
+/* conversions between rd_addr_t and sockaddr */
+void rd_addr_from_sockaddr(const struct sockaddr *sa, rd_addr_t *out);
+int rd_addr_to_sockaddr(const rd_addr_t *a, struct sockaddr_storage *ss);
+
+/* access control verdict on a client address, for the current view */
+int rd_server_acl(const rd_worker_t *w, const struct sockaddr *sa);
+
+#endif
