@@ -3,9 +3,10 @@
 #
 #   scripts/fuzz.sh [TARGET|all] [SECONDS]
 #
-# TARGET is msg, name, zone or rdata_text (default: all of them, one after the other, one
-# process each); SECONDS is the time per target (default 600). Each target works on
-# fuzz/out/<target>/ (gitignored), seeded from the committed fuzz/corpus/<target>/; crashes
+# TARGET is the name of a fuzz/fuzz_<TARGET>.c: msg, name, zone, rdata_text... (default: all
+# of them, one after the other, one process each); SECONDS is the time per target (default
+# 600). Each target works on fuzz/out/<target>/ (gitignored), seeded from the committed
+# fuzz/corpus/<target>/ (or fuzz/corpus/fuzz_<target>/); crashes
 # land in fuzz/out/artifacts/<target>-crash-*, logs in fuzz/out/<target>.log.
 #
 # Environment:
@@ -22,10 +23,16 @@ BUILD=${RD_FUZZ_BUILD:-$ROOT/build-fuzz}
 TARGET=${1:-all}
 SECONDS_PER=${2:-600}
 JOBS=${RD_FUZZ_JOBS:-1}
-ALL=(msg name zone rdata_text)
+# Every fuzz/fuzz_<target>.c is a target.
+ALL=()
+for f in "$ROOT"/fuzz/fuzz_*.c; do
+    [[ -e $f ]] || continue
+    f=${f##*/fuzz_}
+    ALL+=("${f%.c}")
+done
 
 usage() {
-    echo "usage: $0 [msg|name|zone|rdata_text|all] [SECONDS]" >&2
+    echo "usage: $0 [$(IFS='|'; echo "${ALL[*]}")|all] [SECONDS]" >&2
     exit 2
 }
 [[ $SECONDS_PER =~ ^[0-9]+$ ]] || usage
@@ -71,6 +78,7 @@ max_len() {
     name) echo 4096 ;;         # enough for every pointer layout around a 255-octet name
     zone) echo 65536 ;;
     rdata_text) echo 65537 ;;  # 2 octets of type + 65535 of rdata
+    *) echo 65536 ;;
     esac
 }
 
@@ -79,7 +87,10 @@ run_one() {
     [[ -x $bin ]] || { echo "no $bin" >&2; return 1; }
     mkdir -p "$OUT/$t"
     # Keep what earlier runs found; add the seeds (never overwrite).
-    cp -n "$ROOT/fuzz/corpus/$t/"* "$OUT/$t/" 2>/dev/null || true
+    local seeds
+    for seeds in "$ROOT/fuzz/corpus/$t" "$ROOT/fuzz/corpus/fuzz_$t"; do
+        if [[ -d $seeds ]]; then cp -n "$seeds/"* "$OUT/$t/" 2>/dev/null || true; fi
+    done
     local dict=()
     [[ -f $ROOT/fuzz/$t.dict ]] && dict=(-dict="$ROOT/fuzz/$t.dict")
     local cmd=("$bin" "$OUT/$t" -max_len="$(max_len "$t")" -max_total_time="$SECONDS_PER"

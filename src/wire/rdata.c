@@ -16,6 +16,7 @@ static int check_bitmap(const uint8_t *p, size_t len)
         int win = p[i];
         size_t bl = p[i + 1];
         if (win <= last || bl < 1 || bl > 32 || len - i - 2 < bl) return RD_ERDATA;
+        if (p[i + 1 + bl] == 0) return RD_ERDATA; /* s4.1.2: trailing zero octets omitted */
         last = win;
         i += 2 + bl;
     }

@@ -316,12 +316,13 @@ static int print_fields(const rd_rrtype_desc_t *desc, rd__tbuf_t *b, const uint8
         uint8_t kind = desc->fields[i];
         if (rd_fails_assert(kind < sizeof(printers) / sizeof(printers[0]) && printers[kind]))
             return RD_EBUG;
-        size_t mark = b->len;
-        if (i > 0) rd__tb_putc(b, ' ');
+        /* A rest-of-rdata field with nothing left prints nothing and takes no separator;
+         * deciding before writing keeps an exactly sized buffer sufficient. */
+        bool rest = kind == RD_RDF_HEX || kind == RD_RDF_B64 || kind == RD_RDF_BITMAP ||
+                    kind == RD_RDF_SVCPARAMS;
+        if (i > 0 && !(rest && rd_rcur_left(&c) == 0)) rd__tb_putc(b, ' ');
         int r = printers[kind](b, &c);
         if (r < 0) return r;
-        /* A field that printed nothing (empty HEX, B64 or BITMAP) takes no separator. */
-        if (i > 0 && !b->full && b->len == mark + 1) b->len = mark;
     }
     if (c.err || rd_rcur_left(&c) != 0) return RD_ERDATA;
     if (b->len == 0 && !b->full) return RD_ERDATA; /* nothing printed: "\# 0" is clearer */

@@ -366,3 +366,19 @@ Test(msg, builder_refuses_bad_rdata)
     cr_assert_eq(b.count[RD_SEC_AN], 0);
     cr_assert_eq(b.pos, 12);
 }
+
+Test(malformed, pointer_chain_regression_is_fast)
+{
+    /* fuzz/regressions/msg/slow-pointer-chain-64k: thousands of records whose owners follow
+     * long chains of backwards pointers. Rejected, not worked through (the bound on jumps). */
+    FILE *f = fopen(RD_SOURCE_DIR "/fuzz/regressions/msg/slow-pointer-chain-64k", "rb");
+    cr_assert_not_null(f);
+    static uint8_t w[65536];
+    size_t n = fread(w, 1, sizeof(w), f);
+    fclose(f);
+    rd_arena_t a;
+    rd_arena_init(&a, NULL, 0, 0);
+    rd_msg_t m;
+    cr_assert_eq(rd_msg_parse(&m, w, n, &a), RD_EPTR);
+    rd_arena_free(&a);
+}

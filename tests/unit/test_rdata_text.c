@@ -707,3 +707,22 @@ Test(rdata_text, large_rdata)
     print_ok(65534, w, len, out);
     cr_assert_str_eq(out, text);
 }
+
+/* Regressions found by fuzz_rdata_text and fuzz_msg (fuzz/regressions/). */
+Test(rdata_text, exact_fit_with_empty_last_field)
+{
+    const uint8_t sshfp[] = {0x2c, 0x01}; /* SSHFP 44 1, no fingerprint */
+    char buf[5];
+    cr_assert_eq(rd_rdata_to_text(RD_TYPE_SSHFP, sshfp, sizeof(sshfp), buf, sizeof(buf)), 4);
+    cr_assert_str_eq(buf, "44 1");
+    cr_assert_eq(rd_rdata_to_text(RD_TYPE_SSHFP, sshfp, sizeof(sshfp), buf, 4), RD_ESPACE);
+}
+
+Test(rdata_text, bitmap_with_trailing_zero_is_invalid)
+{
+    /* NSEC "." + window 0, length 2, second octet zero: RFC 4034 s4.1.2 forbids it */
+    const uint8_t bad[] = {0, 0, 2, 0x40, 0x00};
+    cr_assert_eq(rd_rdata_check(bad, sizeof(bad), 0, sizeof(bad), RD_TYPE_NSEC), RD_ERDATA);
+    const uint8_t good[] = {0, 0, 1, 0x40};
+    cr_assert_eq(rd_rdata_check(good, sizeof(good), 0, sizeof(good), RD_TYPE_NSEC), 0);
+}
