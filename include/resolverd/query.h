@@ -34,10 +34,10 @@ typedef struct {
 } rd_query_env_t;
 
 /* Answers one query. Returns RD_QUERY_SEND with the response in out[0..*outlen), or
- * RD_QUERY_DROP when nothing should be sent (unreadable header, or a response). out must hold
- * RD_MSG_MAX octets. */
+ * RD_QUERY_DROP when nothing should be sent (unreadable header, or a response). cap (>= 512)
+ * bounds the response: RD_MSG_MAX for streams, the largest EDNS size we allow for UDP. */
 int rd_query_answer(const rd_view_t *v, const rd_query_env_t *env, const uint8_t *q, size_t qlen,
-                    uint8_t *out, size_t *outlen);
+                    uint8_t *out, size_t cap, size_t *outlen);
 
 /* A REFUSED answer (access control): header and question echoed when readable. */
 int rd_query_refuse(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap, size_t *outlen);

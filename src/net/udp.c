@@ -1,5 +1,6 @@
-/* UDP service: batched receive (recvmmsg through libuv), answer in place, send at once.
- * The hot path touches only per-worker buffers. */
+/* UDP service: batched receive (recvmmsg through libuv), answers built straight into a batch
+ * of reply slots, the batch sent with one sendmmsg when libuv ends the receive batch. Per
+ * datagram the hot path does no allocation and one copy (the answer into its slot). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,89 +8,145 @@
 
 #include "server/server.h"
 
-#define UDP_RX_CHUNKS      16
-#define UDP_SEND_QUEUE_MAX 1024 /* sends waiting for a full socket buffer; beyond: drop */
+#define UDP_SEND_QUEUE_MAX 1024 /* replies waiting for socket space, all workers; then drop */
+
+typedef struct {
+    struct sockaddr_storage to;
+    socklen_t tolen;
+    size_t len;
+    uint8_t data[RD_UDP_REPLY_MAX];
+} udp_reply_t;
+
+struct rd_udp_batch {
+    uv_udp_t *h; /* the socket the batch came in on */
+    unsigned n;
+    udp_reply_t r[RD_UDP_BATCH];
+    struct mmsghdr msg[RD_UDP_BATCH];
+    struct iovec iov[RD_UDP_BATCH];
+};
 
 typedef struct {
     uv_udp_send_t req;
     uv_buf_t buf;
-    rd_worker_t *w;
     uint8_t data[];
 } send_req_t;
 
 /* Bound on copies waiting for socket space, across workers: a flood cannot grow memory. */
 static unsigned queued_sends;
 
+struct rd_udp_batch *rd_udp_batch_new(void)
+{
+    return calloc(1, sizeof(struct rd_udp_batch));
+}
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
-    uint8_t *area = h->data;
-    *buf = uv_buf_init((char *)area, UDP_RX_CHUNKS * 65536);
+    *buf = uv_buf_init((char *)h->data, RD_UDP_BATCH * 65536);
 }
 
 static void on_sent(uv_udp_send_t *req, int status)
 {
     (void)status;
-    send_req_t *s = (send_req_t *)req;
     __atomic_sub_fetch(&queued_sends, 1, __ATOMIC_RELAXED);
-    free(s);
+    free(req);
 }
 
-static void send_reply(rd_worker_t *w, uv_udp_t *h, const struct sockaddr *to, const uint8_t *p,
-                       size_t len)
+/* The socket buffer is full: queue a copy through libuv, within a bound. */
+static void send_queued(rd_worker_t *w, uv_udp_t *h, const udp_reply_t *r)
 {
-    uv_buf_t b = uv_buf_init((char *)p, (unsigned)len);
-    int r = uv_udp_try_send(h, &b, 1, to);
-    if (r >= 0) return;
-    if (r != UV_EAGAIN && r != UV_ENOSYS) {
-        w->n_dropped++;
-        return;
-    }
-    /* Socket buffer full: queue a copy, within a bound. */
     if (__atomic_load_n(&queued_sends, __ATOMIC_RELAXED) >= UDP_SEND_QUEUE_MAX) {
         w->n_dropped++;
         return;
     }
-    send_req_t *s = malloc(sizeof(*s) + len);
+    send_req_t *s = malloc(sizeof(*s) + r->len);
     if (!s) {
         w->n_dropped++;
         return;
     }
-    memcpy(s->data, p, len);
-    s->buf = uv_buf_init((char *)s->data, (unsigned)len);
-    s->w = w;
+    memcpy(s->data, r->data, r->len);
+    s->buf = uv_buf_init((char *)s->data, (unsigned)r->len);
     __atomic_add_fetch(&queued_sends, 1, __ATOMIC_RELAXED);
-    if (uv_udp_send(&s->req, h, &s->buf, 1, to, on_sent)) {
+    if (uv_udp_send(&s->req, h, &s->buf, 1, (const struct sockaddr *)&r->to, on_sent)) {
         __atomic_sub_fetch(&queued_sends, 1, __ATOMIC_RELAXED);
         free(s);
         w->n_dropped++;
     }
 }
 
+static void flush(rd_worker_t *w)
+{
+    struct rd_udp_batch *b = w->udp_tx;
+    if (b->n == 0) return;
+    uv_os_fd_t fd;
+    unsigned sent = 0;
+    /* Nothing may overtake replies libuv still holds for this socket. */
+    if (uv_udp_get_send_queue_count(b->h) == 0 && uv_fileno((uv_handle_t *)b->h, &fd) == 0) {
+        for (unsigned i = 0; i < b->n; i++) {
+            b->iov[i].iov_base = b->r[i].data;
+            b->iov[i].iov_len = b->r[i].len;
+            memset(&b->msg[i], 0, sizeof(b->msg[i]));
+            b->msg[i].msg_hdr.msg_name = &b->r[i].to;
+            b->msg[i].msg_hdr.msg_namelen = b->r[i].tolen;
+            b->msg[i].msg_hdr.msg_iov = &b->iov[i];
+            b->msg[i].msg_hdr.msg_iovlen = 1;
+        }
+        while (sent < b->n) {
+            int r = sendmmsg(fd, b->msg + sent, b->n - sent, MSG_DONTWAIT);
+            if (r > 0) {
+                sent += (unsigned)r;
+                continue;
+            }
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+                /* One bad destination must not cost the rest of the batch. */
+                w->n_dropped++;
+                sent++;
+                continue;
+            }
+            break;
+        }
+    }
+    for (unsigned i = sent; i < b->n; i++) send_queued(w, b->h, &b->r[i]);
+    b->n = 0;
+}
+
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
                     unsigned flags)
 {
-    (void)buf;
-    if (flags & UV_UDP_MMSG_FREE) return; /* our area is per worker: nothing to free */
-    if (nread <= 0 || !addr) return;
     rd_worker_t *w = h->loop->data;
-    w->n_udp++;
-    const uint8_t *q = (const uint8_t *)buf->base;
-    size_t outlen = 0;
-    int verdict;
-    int acl = rd_server_acl(w, addr);
-    if (acl == RD_ACL_DENY) {
-        w->n_dropped++;
+    struct rd_udp_batch *b = w->udp_tx;
+    if (flags & UV_UDP_MMSG_FREE) {
+        flush(w); /* end of a receive batch */
         return;
     }
-    if (acl == RD_ACL_REFUSE) {
-        w->n_refused++;
-        verdict = rd_query_refuse(q, (size_t)nread, w->out, sizeof(w->out), &outlen);
-    } else {
-        rd_query_env_t env = {false, 0};
-        verdict = rd_query_answer(w->view, &env, q, (size_t)nread, w->out, &outlen);
+    if (nread > 0 && addr) {
+        if (b->n > 0 && b->h != h) flush(w);
+        b->h = h;
+        w->n_udp++;
+        const uint8_t *q = (const uint8_t *)buf->base;
+        udp_reply_t *r = &b->r[b->n];
+        int verdict, acl = rd_server_acl(w, addr);
+        if (acl == RD_ACL_DENY) {
+            w->n_dropped++;
+            verdict = RD_QUERY_DROP;
+        } else if (acl == RD_ACL_REFUSE) {
+            w->n_refused++;
+            verdict = rd_query_refuse(q, (size_t)nread, r->data, sizeof(r->data), &r->len);
+        } else {
+            rd_query_env_t env = {false, 0};
+            verdict =
+                rd_query_answer(w->view, &env, q, (size_t)nread, r->data, sizeof(r->data), &r->len);
+        }
+        if (verdict == RD_QUERY_SEND) {
+            r->tolen = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                   : sizeof(struct sockaddr_in);
+            memcpy(&r->to, addr, r->tolen);
+            b->n++;
+        }
     }
-    if (verdict == RD_QUERY_SEND) send_reply(w, h, addr, w->out, outlen);
+    /* Outside a recvmmsg batch (or when the batch is full) send at once. */
+    if (!(flags & UV_UDP_MMSG_CHUNK) || b->n == RD_UDP_BATCH) flush(w);
 }
 
 int rd_udp_listen(rd_worker_t *w, const rd_addr_t *a, uv_udp_t *h)
@@ -100,7 +157,7 @@ int rd_udp_listen(rd_worker_t *w, const rd_addr_t *a, uv_udp_t *h)
     if (r) return r;
     w->loop.data = w;
     size_t idx = (size_t)(h - w->udp);
-    h->data = w->udp_rx + idx * (size_t)UDP_RX_CHUNKS * 65536;
+    h->data = w->udp_rx + idx * (size_t)RD_UDP_BATCH * 65536;
     uv_os_fd_t fd;
     int one = 1;
     if ((r = uv_fileno((uv_handle_t *)h, &fd)) == 0 &&

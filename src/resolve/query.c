@@ -118,10 +118,9 @@ static int chaos_answer(const rd_view_t *v, const uint8_t *qname, uint16_t qtype
 }
 
 int rd_query_answer(const rd_view_t *v, const rd_query_env_t *env, const uint8_t *q, size_t qlen,
-                    uint8_t *out, size_t *outlen)
+                    uint8_t *out, size_t cap, size_t *outlen)
 {
-    const size_t cap = RD_MSG_MAX;
-    if (qlen < RD_HDR_LEN) return RD_QUERY_DROP;
+    if (qlen < RD_HDR_LEN || cap < 512) return RD_QUERY_DROP;
     uint16_t qflags = rd_get16(q + 2);
     if (qflags & RD_F_QR) return RD_QUERY_DROP; /* never answer a response: no loops */
     /* The header alone decides flags we echo (RFC 1035 s4.1.1; RD and CD copied). */
@@ -195,6 +194,7 @@ int rd_query_answer(const rd_view_t *v, const rd_query_env_t *env, const uint8_t
         limit = m.edns.udp_size < 512 ? 512 : m.edns.udp_size;
         if (limit > v->conf->edns_buffer_size) limit = v->conf->edns_buffer_size;
     }
+    if (limit > cap) limit = cap;
     rd_mb_t b;
     rd_mb_init(&b, out, cap, limit, m.id, flags);
     rd_edns_build_t e;

@@ -45,6 +45,7 @@ struct rd_worker {
     uv_timer_t drain_timer; /* bounds graceful shutdown */
     /* per-worker buffers: the hot path allocates nothing */
     uint8_t *udp_rx; /* recvmmsg area */
+    struct rd_udp_batch *udp_tx; /* replies to one recvmmsg batch, sent with one sendmmsg */
     uint8_t out[RD_MSG_MAX + 2];
     /* counters */
     uint64_t n_udp, n_tcp, n_dropped, n_refused;
@@ -56,6 +57,9 @@ void rd_worker_set_view(rd_worker_t *w, rd_view_t *view);
 void rd_worker_join(rd_worker_t *w);
 
 /* transports (src/net) */
+#define RD_UDP_BATCH     16   /* datagrams per recvmmsg/sendmmsg */
+#define RD_UDP_REPLY_MAX 4096 /* largest UDP answer: edns-buffer-size is at most 4096 */
+struct rd_udp_batch *rd_udp_batch_new(void);
 int rd_udp_listen(rd_worker_t *w, const rd_addr_t *a, uv_udp_t *h);
 int rd_tcp_listen(rd_worker_t *w, const rd_addr_t *a, uv_tcp_t *h);
 void rd_tcp_close_all(rd_worker_t *w, bool only_idle);

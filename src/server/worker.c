@@ -86,7 +86,8 @@ static void worker_main(void *arg)
     w->udp = calloc(c->nlisten ? c->nlisten : 1, sizeof(uv_udp_t));
     w->tcp = calloc(c->nlisten ? c->nlisten : 1, sizeof(uv_tcp_t));
     w->udp_rx = malloc((size_t)UDP_RX_CHUNKS * 65536 * (c->nlisten ? c->nlisten : 1));
-    bool ok = w->udp && w->tcp && w->udp_rx;
+    w->udp_tx = rd_udp_batch_new();
+    bool ok = w->udp && w->tcp && w->udp_rx && w->udp_tx;
     for (size_t i = 0; ok && i < c->nlisten; i++) {
         char at[80];
         rd_addr_to_text(&c->listen[i], at, sizeof(at));
@@ -118,6 +119,8 @@ static void worker_main(void *arg)
     free(w->udp);
     free(w->tcp);
     free(w->udp_rx);
+    free(w->udp_tx);
+    w->udp_tx = NULL;
     w->udp = NULL;
     w->tcp = NULL;
     w->udp_rx = NULL;

@@ -592,12 +592,22 @@ size_t rd_zone_rrset_count(const rd_zone_t *z)
 
 /* ---- the zone set ---- */
 
-/* Zones sorted by origin in canonical order; a lookup tries each suffix of the name, longest
- * first, by binary search: no allocation, O(labels * log zones). */
+/* Zones sorted by origin in canonical order, plus a hash of their origins for the query
+ * path: a lookup probes only the suffixes of the name whose label count some zone has, so a
+ * query costs a few hashes instead of a binary search per suffix (bench-local profile: the
+ * search was a third of all instructions with the ~100 built-in zones). No allocation. */
 struct rd_zoneset {
     rd_zone_t **zones;
     size_t n, cap;
+    const rd_zone_t **slots; /* open addressing, at most half full */
+    size_t nslots;
+    uint64_t label_counts; /* bit k: some origin has k labels (bit 63: 63 or more) */
 };
+
+static int label_bit(int labels)
+{
+    return labels < 63 ? labels : 63;
+}
 
 /* Index of the zone with this origin, or where it would go (*found false). */
 static size_t set_search(const rd_zoneset_t *s, const uint8_t *origin, bool *found)
@@ -619,6 +629,30 @@ static size_t set_search(const rd_zoneset_t *s, const uint8_t *origin, bool *fou
     return lo;
 }
 
+static void slot_put(const rd_zone_t **slots, size_t nslots, const rd_zone_t *z)
+{
+    size_t h = name_hash(z->origin) & (nslots - 1);
+    while (slots[h]) h = (h + 1) & (nslots - 1);
+    slots[h] = z;
+}
+
+/* Adds z to the origin hash, doubling it when half full (amortised O(1) per zone). */
+static int hash_add(rd_zoneset_t *s, const rd_zone_t *z)
+{
+    if (s->n * 2 + 2 > s->nslots) {
+        size_t want = s->nslots ? s->nslots * 2 : 16;
+        const rd_zone_t **slots = calloc(want, sizeof(*slots));
+        if (!slots) return RD_ENOMEM;
+        for (size_t i = 0; i < s->nslots; i++)
+            if (s->slots[i]) slot_put(slots, want, s->slots[i]);
+        free(s->slots);
+        s->slots = slots;
+        s->nslots = want;
+    }
+    slot_put(s->slots, s->nslots, z);
+    return 0;
+}
+
 int rd_zoneset_new(rd_zoneset_t **out)
 {
     if (!out) return RD_EINVAL;
@@ -636,9 +670,12 @@ int rd_zoneset_add(rd_zoneset_t *s, rd_zone_t *z)
     rd_zone_t **zones = grow(s->zones, &s->cap, s->n + 1, sizeof(rd_zone_t *));
     if (!zones) return RD_ENOMEM;
     s->zones = zones;
+    int r = hash_add(s, z);
+    if (r) return r;
     memmove(s->zones + at + 1, s->zones + at, (s->n - at) * sizeof(rd_zone_t *));
     s->zones[at] = z;
     s->n++;
+    s->label_counts |= 1ull << label_bit(rd_name_labels(z->origin));
     return 0;
 }
 
@@ -647,16 +684,22 @@ void rd_zoneset_free(rd_zoneset_t *s)
     if (!s) return;
     for (size_t i = 0; i < s->n; i++) rd_zone_free(s->zones[i]);
     free(s->zones);
+    free(s->slots);
     free(s);
 }
 
 const rd_zone_t *rd_zoneset_find(const rd_zoneset_t *s, const uint8_t *qname)
 {
     if (!s || !qname || !s->n) return NULL;
-    for (const uint8_t *p = qname;; p += 1 + (size_t)*p) {
-        bool found;
-        size_t i = set_search(s, p, &found);
-        if (found) return s->zones[i];
+    int k = rd_name_labels(qname);
+    for (const uint8_t *p = qname;; p += 1 + (size_t)*p, k--) {
+        if (s->label_counts & (1ull << label_bit(k))) {
+            size_t h = name_hash(p) & (s->nslots - 1);
+            for (; s->slots[h]; h = (h + 1) & (s->nslots - 1)) {
+                const rd_zone_t *z = s->slots[h];
+                if (rd_name_eq(z->origin, p)) return z;
+            }
+        }
         if (!*p) return NULL;
     }
 }
