@@ -94,14 +94,14 @@ static inline long fuzz_tokenize(const char *text, size_t len, rd_tok_t *toks, s
 
 /* Presentation text of an rdata is at most a few times its size (\DDD is 4 characters per
  * octet, hex 2, base64 4/3) plus separators; this bounds every printer with room to spare. */
-#define FUZZ_TEXT_MAX (8u * 65536u + 4096u)
+#define FUZZ_TEXT_MAX   (8u * 65536u + 4096u)
 #define FUZZ_MAX_TOKENS 70000u /* a 64 KiB rdata of 1-octet fields could print ~65k tokens */
 
 /* Round trip oracle for one standalone, valid rdata: print it, split the text, read it back;
  * the result must be the same octets. Used by fuzz_rdata_text and fuzz_zone. text and toks are
  * caller buffers (FUZZ_TEXT_MAX characters, FUZZ_MAX_TOKENS tokens), back 65536 octets. */
-static inline void fuzz_rdata_roundtrip(uint16_t type, const uint8_t *rdata, size_t len,
-                                        char *text, rd_tok_t *toks, uint8_t *back)
+static inline void fuzz_rdata_roundtrip(uint16_t type, const uint8_t *rdata, size_t len, char *text,
+                                        rd_tok_t *toks, uint8_t *back)
 {
     int n = rd_rdata_to_text(type, rdata, len, text, FUZZ_TEXT_MAX);
     if (n < 0) {

@@ -43,8 +43,8 @@ static size_t unpack_owner(const rd_msg_t *m, const rd_rr_t *rr, uint8_t out[RD_
 static size_t unpack_rdata(const rd_msg_t *m, const rd_rr_t *rr, uint8_t *out)
 {
     size_t len = 0;
-    int r = rd_rdata_unpack(m->wire, m->len, rr->rdata, rr->rdlen, rr->type, out, RD_MSG_MAX + 1,
-                            &len);
+    int r =
+        rd_rdata_unpack(m->wire, m->len, rr->rdata, rr->rdlen, rr->type, out, RD_MSG_MAX + 1, &len);
     FUZZ_CHECK(r == 0, "rdata of type %u at %u does not unpack: %s", rr->type, rr->rdata,
                rd_strerror(r));
     return len;
@@ -122,8 +122,9 @@ static void check_edns(const rd_msg_t *m)
     FUZZ_CHECK(!e->present || total == e->opts_len, "options cover %zu of %u octets", total,
                e->opts_len);
     FUZZ_CHECK(seen_cookie == (e->cookie != NULL), "cookie found at parse but not iterating");
-    if (e->cookie) FUZZ_CHECK(e->cookie_len == 8 || (e->cookie_len >= 16 && e->cookie_len <= 40),
-                              "cookie length %u", e->cookie_len);
+    if (e->cookie)
+        FUZZ_CHECK(e->cookie_len == 8 || (e->cookie_len >= 16 && e->cookie_len <= 40),
+                   "cookie length %u", e->cookie_len);
     int rc = rd_msg_rcode(m);
     FUZZ_CHECK(rc >= 0 && rc < 4096, "rcode %d", rc);
 }
@@ -158,8 +159,8 @@ static bool has_compressible_name(uint16_t type)
 static void compare_rebuilt(const rd_msg_t *a, const rd_msg_t *b, size_t limit)
 {
     FUZZ_CHECK(a->id == b->id, "id changed");
-    FUZZ_CHECK((a->flags & ~RD_F_TC) == (b->flags & ~RD_F_TC), "flags %04x became %04x",
-               a->flags, b->flags);
+    FUZZ_CHECK((a->flags & ~RD_F_TC) == (b->flags & ~RD_F_TC), "flags %04x became %04x", a->flags,
+               b->flags);
     FUZZ_CHECK(!(a->flags & RD_F_TC) || (b->flags & RD_F_TC), "TC cleared");
     int sa = 0, sb = 0;
     unsigned ia = 0, ib = 0;
@@ -226,8 +227,7 @@ static void check_rebuild(const rd_msg_t *m, size_t limit)
     r = rd_msg_parse(&m2, copy, l1, &a);
     if (r != 0) {
         fuzz_hexdump("rebuilt", copy, l1);
-        FUZZ_CHECK(r == 0, "rebuilt message (limit %zu) does not parse: %s", limit,
-                   rd_strerror(r));
+        FUZZ_CHECK(r == 0, "rebuilt message (limit %zu) does not parse: %s", limit, rd_strerror(r));
     }
     compare_rebuilt(m, &m2, limit);
     size_t l2 = 0;

@@ -15,9 +15,9 @@
 #include "fuzz_common.h"
 #include "resolverd/name.h"
 
-#define MAX_NAMES   32  /* pairs are quadratic; a few dozen names cover every relation */
-#define MAX_CHECKED 64  /* names per input given the full round trip */
-#define MAX_DEEP    16  /* names per input whose every suffix is checked */
+#define MAX_NAMES   32 /* pairs are quadratic; a few dozen names cover every relation */
+#define MAX_CHECKED 64 /* names per input given the full round trip */
+#define MAX_DEEP    16 /* names per input whose every suffix is checked */
 
 static int sign(int x)
 {

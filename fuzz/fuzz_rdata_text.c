@@ -58,8 +58,8 @@ static void from_text(uint16_t type, const uint8_t *data, size_t size)
             if (!(rd_rrtype(type)->flags & RD_RRT_META))
                 fuzz_rdata_roundtrip(type, parsed, outlen, text, toks, back);
         } else {
-            FUZZ_CHECK(r < 0 && errtok <= (size_t)nt, "type %u: error %d at token %zu of %ld",
-                       type, r, errtok, nt);
+            FUZZ_CHECK(r < 0 && errtok <= (size_t)nt, "type %u: error %d at token %zu of %ld", type,
+                       r, errtok, nt);
         }
     }
     free(s);

@@ -55,8 +55,7 @@ static int on_rr(void *ctx, const rd_zrr_t *rr)
     size_t ol = 0;
     FUZZ_CHECK(rd_name_check(rr->owner, RD_NAME_MAX, &ol) == 0, "invalid owner");
     FUZZ_CHECK(rr->ttl <= 2147483647u, "TTL %u above 2^31-1", rr->ttl);
-    FUZZ_CHECK(!(rd_rrtype(rr->type)->flags & RD_RRT_META), "meta type %u in zone data",
-               rr->type);
+    FUZZ_CHECK(!(rd_rrtype(rr->type)->flags & RD_RRT_META), "meta type %u in zone data", rr->type);
     FUZZ_CHECK(rr->file && rr->line >= 1, "record without position");
     int r = rd_rdata_check(rr->rdata, rr->rdlen, 0, rr->rdlen, rr->type);
     if (r != 0) {

@@ -9,20 +9,20 @@
 /* Errors are negative values; 0 is success. rd_strerror() names each one. */
 enum {
     RD_OK = 0,
-    RD_ENOMEM = -1,    /* allocation failed */
-    RD_EINVAL = -2,    /* bad argument */
-    RD_ETRUNC = -3,    /* input ends before the structure it holds */
-    RD_ESPACE = -4,    /* output does not fit the buffer or size limit */
-    RD_ELABEL = -5,    /* label longer than 63 octets or a reserved label type */
-    RD_ENAMELEN = -6,  /* name longer than 255 octets */
-    RD_EPTR = -7,      /* compression pointer not strictly backwards (loop or forward) */
-    RD_ECOUNT = -8,    /* section counts cannot fit in the message */
-    RD_ERDATA = -9,    /* rdata does not match its type's layout or its RDLENGTH */
-    RD_EOPT = -10,     /* malformed OPT record or EDNS option */
-    RD_EOPTDUP = -11,  /* more than one OPT record */
-    RD_ETRAILING = -12,/* bytes left after the last record */
-    RD_ESYNTAX = -13,  /* presentation-format syntax error */
-    RD_ERANGE = -14,   /* number out of range */
+    RD_ENOMEM = -1,     /* allocation failed */
+    RD_EINVAL = -2,     /* bad argument */
+    RD_ETRUNC = -3,     /* input ends before the structure it holds */
+    RD_ESPACE = -4,     /* output does not fit the buffer or size limit */
+    RD_ELABEL = -5,     /* label longer than 63 octets or a reserved label type */
+    RD_ENAMELEN = -6,   /* name longer than 255 octets */
+    RD_EPTR = -7,       /* compression pointer not strictly backwards (loop or forward) */
+    RD_ECOUNT = -8,     /* section counts cannot fit in the message */
+    RD_ERDATA = -9,     /* rdata does not match its type's layout or its RDLENGTH */
+    RD_EOPT = -10,      /* malformed OPT record or EDNS option */
+    RD_EOPTDUP = -11,   /* more than one OPT record */
+    RD_ETRAILING = -12, /* bytes left after the last record */
+    RD_ESYNTAX = -13,   /* presentation-format syntax error */
+    RD_ERANGE = -14,    /* number out of range */
     RD_ENOTFOUND = -15,
     RD_EIO = -16,      /* file or socket I/O failed */
     RD_EBUG = -17,     /* internal invariant failed; the request fails, the daemon lives */
@@ -49,12 +49,12 @@ bool rd__assume_fail(const char *expr, const char *file, int line);
  * touch malloc at all; larger needs chain heap blocks, all freed by rd_arena_reset/free. */
 typedef struct rd_arena_block rd_arena_block_t;
 typedef struct {
-    uint8_t *cur;            /* next free byte in the current block */
-    uint8_t *end;            /* end of the current block */
-    rd_arena_block_t *heap;  /* heap blocks, newest first */
-    uint8_t *first;          /* caller-provided first block (may be NULL) */
+    uint8_t *cur;           /* next free byte in the current block */
+    uint8_t *end;           /* end of the current block */
+    rd_arena_block_t *heap; /* heap blocks, newest first */
+    uint8_t *first;         /* caller-provided first block (may be NULL) */
     size_t first_len;
-    size_t limit;            /* most heap bytes this arena may take (0: RD_ARENA_DEFAULT_LIMIT) */
+    size_t limit; /* most heap bytes this arena may take (0: RD_ARENA_DEFAULT_LIMIT) */
     size_t used_heap;
 } rd_arena_t;
 

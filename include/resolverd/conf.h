@@ -9,7 +9,7 @@
 
 /* An IP address and port, without socket headers (the core does no I/O). */
 typedef struct {
-    uint8_t family; /* 4 or 6 */
+    uint8_t family;   /* 4 or 6 */
     uint8_t addr[16]; /* IPv4 in the first 4 octets */
     uint16_t port;
 } rd_addr_t;
@@ -33,12 +33,12 @@ typedef struct {
 enum rd_upstream_proto { RD_UP_UDP = 1, RD_UP_TCP, RD_UP_TLS, RD_UP_HTTPS };
 
 typedef struct {
-    uint8_t proto;      /* enum rd_upstream_proto */
-    rd_addr_t addr;     /* for https: the bootstrap address if given (family 0 if none) */
-    char *auth_name;    /* tls: #AUTHNAME; https: the host of the URL */
-    char *path;         /* https: the URL path */
-    char *uri;          /* as written */
-    char **pins;        /* tls-pin: SPKI SHA-256, base64, as written */
+    uint8_t proto;   /* enum rd_upstream_proto */
+    rd_addr_t addr;  /* for https: the bootstrap address if given (family 0 if none) */
+    char *auth_name; /* tls: #AUTHNAME; https: the host of the URL */
+    char *path;      /* https: the URL path */
+    char *uri;       /* as written */
+    char **pins;     /* tls-pin: SPKI SHA-256, base64, as written */
     size_t npins;
 } rd_conf_upstream_t;
 
@@ -58,33 +58,41 @@ typedef struct {
 typedef struct rd_conf {
     char *path; /* the file this came from */
     /* server: */
-    rd_addr_t *listen;        size_t nlisten;       /* UDP+TCP */
-    rd_addr_t *listen_tls;    size_t nlisten_tls;   /* default port 853 */
-    rd_addr_t *listen_https;  size_t nlisten_https; /* default port 443 */
+    rd_addr_t *listen;
+    size_t nlisten; /* UDP+TCP */
+    rd_addr_t *listen_tls;
+    size_t nlisten_tls; /* default port 853 */
+    rd_addr_t *listen_https;
+    size_t nlisten_https; /* default port 443 */
     char *tls_certificate, *tls_key, *tls_ca_file;
-    char *https_path;                 /* default "/dns-query" */
-    char *state_dir;                  /* default "/var/lib/resolverd" */
-    unsigned threads;                 /* 0 in the file means one per core (resolved at start) */
-    size_t cache_size;                /* bytes, default 64m */
-    rd_acl_rule_t *acl;       size_t nacl;
-    char *root_hints;                 /* NULL: the compiled-in hints */
-    bool allow_loopback_upstreams;    /* default no */
-    int log_level;                    /* enum rd_log_level, default info */
-    char *user;                       /* drop privileges to this user after binding */
+    char *https_path;  /* default "/dns-query" */
+    char *state_dir;   /* default "/var/lib/resolverd" */
+    unsigned threads;  /* 0 in the file means one per core (resolved at start) */
+    size_t cache_size; /* bytes, default 64m */
+    rd_acl_rule_t *acl;
+    size_t nacl;
+    char *root_hints;              /* NULL: the compiled-in hints */
+    bool allow_loopback_upstreams; /* default no */
+    int log_level;                 /* enum rd_log_level, default info */
+    char *user;                    /* drop privileges to this user after binding */
     char *pidfile;
     /* answering */
-    uint16_t edns_buffer_size;        /* advertised and used for our responses, default 1232 */
-    uint32_t tcp_idle_timeout_ms;     /* default 10000 (RFC 7766 s6.2.3) */
-    unsigned tcp_max_connections;     /* per thread, default 256 */
-    unsigned tcp_max_inflight;        /* per connection, default 100 */
-    bool hide_identity, hide_version; /* CH TXT id.server/hostname.bind, version.bind: default yes */
-    char *identity, *version;         /* NULL: hostname / "resolverd X.Y" */
+    uint16_t edns_buffer_size;    /* advertised and used for our responses, default 1232 */
+    uint32_t tcp_idle_timeout_ms; /* default 10000 (RFC 7766 s6.2.3) */
+    unsigned tcp_max_connections; /* per thread, default 256 */
+    unsigned tcp_max_inflight;    /* per connection, default 100 */
+    bool hide_identity,
+        hide_version;         /* CH TXT id.server/hostname.bind, version.bind: default yes */
+    char *identity, *version; /* NULL: hostname / "resolverd X.Y" */
     uint32_t cache_min_ttl, cache_max_ttl, cache_max_negative_ttl; /* seconds: 0, 86400, 3600 */
-    bool qname_minimisation;          /* default yes */
+    bool qname_minimisation;                                       /* default yes */
     /* sections */
-    rd_conf_zone_t *zones;       size_t nzones;
-    rd_conf_forward_t *forwards; size_t nforwards;
-    rd_conf_stub_t *stubs;       size_t nstubs;
+    rd_conf_zone_t *zones;
+    size_t nzones;
+    rd_conf_forward_t *forwards;
+    size_t nforwards;
+    rd_conf_stub_t *stubs;
+    size_t nstubs;
 } rd_conf_t;
 
 typedef struct {

@@ -11,27 +11,45 @@
 #define RD_MSG_MAX 65535
 
 /* Header flag bits (RFC 1035 s4.1.1, RFC 4035 s3.2) */
-#define RD_F_QR 0x8000
-#define RD_F_AA 0x0400
-#define RD_F_TC 0x0200
-#define RD_F_RD 0x0100
-#define RD_F_RA 0x0080
-#define RD_F_Z  0x0040
-#define RD_F_AD 0x0020
-#define RD_F_CD 0x0010
+#define RD_F_QR          0x8000
+#define RD_F_AA          0x0400
+#define RD_F_TC          0x0200
+#define RD_F_RD          0x0100
+#define RD_F_RA          0x0080
+#define RD_F_Z           0x0040
+#define RD_F_AD          0x0020
+#define RD_F_CD          0x0010
 #define RD_OPCODE(flags) (((flags) >> 11) & 0xF)
 #define RD_RCODE(flags)  ((flags)&0xF)
 
-enum { RD_OPCODE_QUERY = 0, RD_OPCODE_IQUERY = 1, RD_OPCODE_STATUS = 2, RD_OPCODE_NOTIFY = 4,
-       RD_OPCODE_UPDATE = 5 };
-enum { RD_RCODE_NOERROR = 0, RD_RCODE_FORMERR = 1, RD_RCODE_SERVFAIL = 2, RD_RCODE_NXDOMAIN = 3,
-       RD_RCODE_NOTIMP = 4, RD_RCODE_REFUSED = 5, RD_RCODE_BADVERS = 16 };
+enum {
+    RD_OPCODE_QUERY = 0,
+    RD_OPCODE_IQUERY = 1,
+    RD_OPCODE_STATUS = 2,
+    RD_OPCODE_NOTIFY = 4,
+    RD_OPCODE_UPDATE = 5
+};
+enum {
+    RD_RCODE_NOERROR = 0,
+    RD_RCODE_FORMERR = 1,
+    RD_RCODE_SERVFAIL = 2,
+    RD_RCODE_NXDOMAIN = 3,
+    RD_RCODE_NOTIMP = 4,
+    RD_RCODE_REFUSED = 5,
+    RD_RCODE_BADVERS = 16
+};
 
 enum rd_section { RD_SEC_QD = 0, RD_SEC_AN = 1, RD_SEC_NS = 2, RD_SEC_AR = 3 };
 
 /* EDNS option codes (IANA) */
-enum { RD_EDNS_NSID = 3, RD_EDNS_CLIENT_SUBNET = 8, RD_EDNS_COOKIE = 10,
-       RD_EDNS_KEEPALIVE = 11, RD_EDNS_PADDING = 12, RD_EDNS_EDE = 15 };
+enum {
+    RD_EDNS_NSID = 3,
+    RD_EDNS_CLIENT_SUBNET = 8,
+    RD_EDNS_COOKIE = 10,
+    RD_EDNS_KEEPALIVE = 11,
+    RD_EDNS_PADDING = 12,
+    RD_EDNS_EDE = 15
+};
 #define RD_EDNS_DO 0x8000
 
 /* One record as offsets into the message. Owner and rdata names may be compressed: read them
@@ -60,11 +78,20 @@ typedef struct {
     const uint8_t *opts; /* option area (OPT rdata) for rd_edns_opt_next */
     uint16_t opts_len;
     /* the options we act on, found once at parse time (first occurrence) */
-    const uint8_t *cookie; uint8_t cookie_len;           /* 8, or 16..40 (RFC 7873 s4) */
-    const uint8_t *nsid; uint16_t nsid_len; bool has_nsid;
-    bool has_padding; uint16_t padding_len;
-    bool has_keepalive; bool keepalive_has_timeout; uint16_t keepalive_timeout; /* 100 ms units */
-    bool has_ede; uint16_t ede_code; const uint8_t *ede_text; uint16_t ede_text_len;
+    const uint8_t *cookie;
+    uint8_t cookie_len; /* 8, or 16..40 (RFC 7873 s4) */
+    const uint8_t *nsid;
+    uint16_t nsid_len;
+    bool has_nsid;
+    bool has_padding;
+    uint16_t padding_len;
+    bool has_keepalive;
+    bool keepalive_has_timeout;
+    uint16_t keepalive_timeout; /* 100 ms units */
+    bool has_ede;
+    uint16_t ede_code;
+    const uint8_t *ede_text;
+    uint16_t ede_text_len;
 } rd_edns_t;
 
 #define RD_MSG_INLINE_RRS 32
@@ -73,11 +100,11 @@ typedef struct {
     const uint8_t *wire;
     size_t len;
     uint16_t id;
-    uint16_t flags;     /* raw header flags */
-    uint16_t count[4];  /* records per section (the OPT record stays counted in AR) */
-    rd_rr_t *rrs;       /* all records, section by section; questions have rdlen 0, ttl 0 */
-    uint16_t start[4];  /* index in rrs of each section's first record */
-    int opt_index;      /* index in rrs of the OPT record, -1 when none */
+    uint16_t flags;    /* raw header flags */
+    uint16_t count[4]; /* records per section (the OPT record stays counted in AR) */
+    rd_rr_t *rrs;      /* all records, section by section; questions have rdlen 0, ttl 0 */
+    uint16_t start[4]; /* index in rrs of each section's first record */
+    int opt_index;     /* index in rrs of the OPT record, -1 when none */
     rd_edns_t edns;
     rd_rr_t inline_rrs[RD_MSG_INLINE_RRS];
 } rd_msg_t;
@@ -111,8 +138,8 @@ typedef struct {
     size_t pos;
     uint16_t id, flags;
     uint16_t count[4];
-    int section;     /* section being written; sections only go forward */
-    bool full;       /* a record did not fit: later records are refused */
+    int section; /* section being written; sections only go forward */
+    bool full;   /* a record did not fit: later records are refused */
     uint8_t ncompr;
     uint16_t compr[RD_COMPR_MAX]; /* offsets of names (and their suffixes) already written */
 } rd_mb_t;

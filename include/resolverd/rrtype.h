@@ -6,15 +6,45 @@
 #include "resolverd/base.h"
 
 enum {
-    RD_TYPE_A = 1, RD_TYPE_NS = 2, RD_TYPE_CNAME = 5, RD_TYPE_SOA = 6, RD_TYPE_NULL = 10,
-    RD_TYPE_PTR = 12, RD_TYPE_HINFO = 13, RD_TYPE_MX = 15, RD_TYPE_TXT = 16, RD_TYPE_RP = 17,
-    RD_TYPE_AFSDB = 18, RD_TYPE_AAAA = 28, RD_TYPE_SRV = 33, RD_TYPE_NAPTR = 35,
-    RD_TYPE_KX = 36, RD_TYPE_DNAME = 39, RD_TYPE_OPT = 41, RD_TYPE_DS = 43, RD_TYPE_SSHFP = 44,
-    RD_TYPE_RRSIG = 46, RD_TYPE_NSEC = 47, RD_TYPE_DNSKEY = 48, RD_TYPE_DHCID = 49,
-    RD_TYPE_NSEC3 = 50, RD_TYPE_NSEC3PARAM = 51, RD_TYPE_TLSA = 52, RD_TYPE_SMIMEA = 53,
-    RD_TYPE_CDS = 59, RD_TYPE_CDNSKEY = 60, RD_TYPE_OPENPGPKEY = 61, RD_TYPE_CSYNC = 62,
-    RD_TYPE_ZONEMD = 63, RD_TYPE_SVCB = 64, RD_TYPE_HTTPS = 65, RD_TYPE_SPF = 99,
-    RD_TYPE_IXFR = 251, RD_TYPE_AXFR = 252, RD_TYPE_ANY = 255, RD_TYPE_URI = 256,
+    RD_TYPE_A = 1,
+    RD_TYPE_NS = 2,
+    RD_TYPE_CNAME = 5,
+    RD_TYPE_SOA = 6,
+    RD_TYPE_NULL = 10,
+    RD_TYPE_PTR = 12,
+    RD_TYPE_HINFO = 13,
+    RD_TYPE_MX = 15,
+    RD_TYPE_TXT = 16,
+    RD_TYPE_RP = 17,
+    RD_TYPE_AFSDB = 18,
+    RD_TYPE_AAAA = 28,
+    RD_TYPE_SRV = 33,
+    RD_TYPE_NAPTR = 35,
+    RD_TYPE_KX = 36,
+    RD_TYPE_DNAME = 39,
+    RD_TYPE_OPT = 41,
+    RD_TYPE_DS = 43,
+    RD_TYPE_SSHFP = 44,
+    RD_TYPE_RRSIG = 46,
+    RD_TYPE_NSEC = 47,
+    RD_TYPE_DNSKEY = 48,
+    RD_TYPE_DHCID = 49,
+    RD_TYPE_NSEC3 = 50,
+    RD_TYPE_NSEC3PARAM = 51,
+    RD_TYPE_TLSA = 52,
+    RD_TYPE_SMIMEA = 53,
+    RD_TYPE_CDS = 59,
+    RD_TYPE_CDNSKEY = 60,
+    RD_TYPE_OPENPGPKEY = 61,
+    RD_TYPE_CSYNC = 62,
+    RD_TYPE_ZONEMD = 63,
+    RD_TYPE_SVCB = 64,
+    RD_TYPE_HTTPS = 65,
+    RD_TYPE_SPF = 99,
+    RD_TYPE_IXFR = 251,
+    RD_TYPE_AXFR = 252,
+    RD_TYPE_ANY = 255,
+    RD_TYPE_URI = 256,
     RD_TYPE_CAA = 257,
 };
 
@@ -23,8 +53,8 @@ enum { RD_CLASS_IN = 1, RD_CLASS_CH = 3, RD_CLASS_HS = 4, RD_CLASS_NONE = 254, R
 /* Rdata field kinds, in wire order. */
 enum rd_rdf {
     RD_RDF_END = 0,
-    RD_RDF_NAME_C,    /* name, compressible (RFC 3597 s4: NS CNAME SOA PTR MX ...) */
-    RD_RDF_NAME,      /* name, never compressed on output; decompressed on parse */
+    RD_RDF_NAME_C, /* name, compressible (RFC 3597 s4: NS CNAME SOA PTR MX ...) */
+    RD_RDF_NAME,   /* name, never compressed on output; decompressed on parse */
     RD_RDF_U8,
     RD_RDF_U16,
     RD_RDF_U32,
@@ -50,14 +80,15 @@ enum rd_rdf {
 
 typedef struct {
     uint16_t type;
-    const char *name;                /* mnemonic, NULL for unknown types */
-    uint8_t fields[RD_RDF_MAX + 1];  /* RD_RDF_END terminated */
-    uint8_t flags;                   /* RD_RRT_* */
+    const char *name;               /* mnemonic, NULL for unknown types */
+    uint8_t fields[RD_RDF_MAX + 1]; /* RD_RDF_END terminated */
+    uint8_t flags;                  /* RD_RRT_* */
 } rd_rrtype_desc_t;
 
-#define RD_RRT_META     0x01 /* OPT, AXFR, ANY...: never in zone data */
-#define RD_RRT_CANONLOW 0x02 /* RFC 4034 s6.2 (as updated by RFC 6840 s5.1): names in rdata
-                                lowercased in canonical form */
+#define RD_RRT_META 0x01 /* OPT, AXFR, ANY...: never in zone data */
+#define RD_RRT_CANONLOW                                                                            \
+    0x02 /* RFC 4034 s6.2 (as updated by RFC 6840 s5.1): names in rdata                            \
+            lowercased in canonical form */
 
 /* Never NULL: unknown types get a generic descriptor (name NULL, one RD_RDF_OPAQUE field). */
 const rd_rrtype_desc_t *rd_rrtype(uint16_t type);

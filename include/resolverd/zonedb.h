@@ -15,8 +15,8 @@ typedef struct rd_zoneset rd_zoneset_t;
  * origin; records outside the zone are errors (reported, skipped). Errors go to on_error
  * (may be NULL) and the function returns RD_ESYNTAX if any, so a zone with errors is never
  * served half-loaded. */
-int rd_zone_load_file(const char *path, const uint8_t *origin, rd_zone_err_cb on_error,
-                      void *ctx, rd_zone_t **out);
+int rd_zone_load_file(const char *path, const uint8_t *origin, rd_zone_err_cb on_error, void *ctx,
+                      rd_zone_t **out);
 int rd_zone_load_mem(const char *text, size_t len, const char *name, const uint8_t *origin,
                      rd_zone_err_cb on_error, void *ctx, rd_zone_t **out);
 void rd_zone_free(rd_zone_t *z);
@@ -35,11 +35,11 @@ void rd_zoneset_free(rd_zoneset_t *s);
 const rd_zone_t *rd_zoneset_find(const rd_zoneset_t *s, const uint8_t *qname);
 
 enum rd_zone_result {
-    RD_ZR_ANSWER = 0,  /* data (possibly after CNAMEs inside the zone) */
-    RD_ZR_NODATA,      /* name exists, type does not: SOA in authority */
-    RD_ZR_NXDOMAIN,    /* SOA in authority */
-    RD_ZR_REFERRAL,    /* delegation below the apex: NS in authority, glue in additional */
-    RD_ZR_CNAME_OUT,   /* CNAME/DNAME chain leaves the zone: what is there is in the answer */
+    RD_ZR_ANSWER = 0, /* data (possibly after CNAMEs inside the zone) */
+    RD_ZR_NODATA,     /* name exists, type does not: SOA in authority */
+    RD_ZR_NXDOMAIN,   /* SOA in authority */
+    RD_ZR_REFERRAL,   /* delegation below the apex: NS in authority, glue in additional */
+    RD_ZR_CNAME_OUT,  /* CNAME/DNAME chain leaves the zone: what is there is in the answer */
 };
 
 /* Answers qname/qtype from z into b, whose question is already written: fills answer,

@@ -32,13 +32,13 @@ typedef struct {
 typedef int (*rd_zone_err_cb)(void *ctx, const rd_zone_error_t *err);
 
 typedef struct {
-    const uint8_t *origin;   /* initial $ORIGIN (wire); NULL: relative names are errors until
-                                a $ORIGIN line */
-    uint32_t default_ttl;    /* used before any $TTL when a record has no TTL (RFC 2308 s4:
-                                the SOA minimum is the classic fallback; we take this value) */
-    uint16_t default_class;  /* RD_CLASS_IN when 0 */
+    const uint8_t *origin;      /* initial $ORIGIN (wire); NULL: relative names are errors until
+                                   a $ORIGIN line */
+    uint32_t default_ttl;       /* used before any $TTL when a record has no TTL (RFC 2308 s4:
+                                   the SOA minimum is the classic fallback; we take this value) */
+    uint16_t default_class;     /* RD_CLASS_IN when 0 */
     unsigned max_include_depth; /* 0: 8 */
-    bool allow_include;      /* $INCLUDE honoured (false: an error) */
+    bool allow_include;         /* $INCLUDE honoured (false: an error) */
     rd_zone_rr_cb on_rr;
     rd_zone_err_cb on_error; /* NULL: errors are counted only */
     void *ctx;

@@ -155,8 +155,9 @@ static void process_frames(rd_tcp_conn_t *c)
         rd_query_env_t env = {true, (uint16_t)w->view->conf->tcp_idle_timeout_ms};
         if (w->view->conf->tcp_idle_timeout_ms > 65535) env.keepalive_ms = 65535;
         size_t outlen;
-        int v = c->refused ? rd_query_refuse(q, flen, w->out, sizeof(w->out), &outlen)
-                           : rd_query_answer(w->view, &env, q, flen, w->out, &outlen);
+        int v = c->refused
+                    ? rd_query_refuse(q, flen, w->out, sizeof(w->out), &outlen)
+                    : rd_query_answer(w->view, &env, q, flen, w->out, sizeof(w->out), &outlen);
         if (v == RD_QUERY_SEND) send_frame(c, w->out, outlen);
     }
     if (off) {

@@ -44,7 +44,7 @@ struct rd_worker {
     unsigned nconns;
     uv_timer_t drain_timer; /* bounds graceful shutdown */
     /* per-worker buffers: the hot path allocates nothing */
-    uint8_t *udp_rx; /* recvmmsg area */
+    uint8_t *udp_rx;             /* recvmmsg area */
     struct rd_udp_batch *udp_tx; /* replies to one recvmmsg batch, sent with one sendmmsg */
     uint8_t out[RD_MSG_MAX + 2];
     /* counters */

@@ -19,8 +19,7 @@ static int parse_header(rd_msg_t *m, const uint8_t *wire, size_t len)
     m->flags = rd_get16(wire + 2);
     for (int s = 0; s < 4; s++) m->count[s] = rd_get16(wire + 4 + 2 * s);
     /* Smallest question is 5 octets (root name + type + class), smallest RR 11. */
-    size_t need = (size_t)m->count[0] * 5 +
-                  ((size_t)m->count[1] + m->count[2] + m->count[3]) * 11;
+    size_t need = (size_t)m->count[0] * 5 + ((size_t)m->count[1] + m->count[2] + m->count[3]) * 11;
     if (need > len - RD_HDR_LEN) return RD_ECOUNT;
     return 0;
 }

@@ -13,11 +13,11 @@ static inline uint8_t lc(uint8_t c)
 int rd_name_unpack(const uint8_t *msg, size_t msglen, size_t *pos, uint8_t *out, size_t *outlen)
 {
     size_t p = *pos;
-    size_t after = 0;      /* where the caller resumes: just past the first pointer */
+    size_t after = 0; /* where the caller resumes: just past the first pointer */
     bool jumped = false;
-    size_t limit = p;      /* RFC 1035 s4.1.4 extension: every pointer must go strictly below
-                              the pointer itself and below every earlier target, so a name is
-                              read in bounded steps and loops cannot exist */
+    size_t limit = p; /* RFC 1035 s4.1.4 extension: every pointer must go strictly below
+                         the pointer itself and below every earlier target, so a name is
+                         read in bounded steps and loops cannot exist */
     size_t n = 0;
     unsigned jumps = 0;
 
@@ -168,8 +168,8 @@ int rd_name_from_text(const char *text, size_t len, const uint8_t *origin, uint8
         if (outlen) *outlen = 1;
         return 0;
     }
-    size_t n = 0;       /* bytes written */
-    size_t lpos = 0;    /* position of the current label's length octet */
+    size_t n = 0;    /* bytes written */
+    size_t lpos = 0; /* position of the current label's length octet */
     bool absolute = false;
     out[0] = 0;
     n = 1;
@@ -248,8 +248,8 @@ int rd_name_to_text(const uint8_t *name, char *out, size_t cap)
     for (size_t p = 0; name[p]; p += 1 + (size_t)name[p]) {
         for (uint8_t i = 1; i <= name[p]; i++) {
             uint8_t c = name[p + i];
-            if (c == '.' || c == '\\' || c == '"' || c == ';' || c == '(' || c == ')' ||
-                c == '@' || c == '$') {
+            if (c == '.' || c == '\\' || c == '"' || c == ';' || c == '(' || c == ')' || c == '@' ||
+                c == '$') {
                 PUT('\\');
                 PUT(c);
             } else if (c <= 0x20 || c >= 0x7F) {

@@ -57,8 +57,7 @@ static int check_svcparams(const uint8_t *p, size_t len)
         case 6: /* ipv6hint */
             if (vl == 0 || vl % 16) return RD_ERDATA;
             break;
-        case 65535: /* invalid key */
-            return RD_ERDATA;
+        case 65535: /* invalid key */ return RD_ERDATA;
         default: break;
         }
         i += 4 + (size_t)vl;

@@ -6,7 +6,10 @@
 
 #include "resolverd/rrtype.h"
 
-#define F(...) {__VA_ARGS__, RD_RDF_END}
+#define F(...)                                                                                     \
+    {                                                                                              \
+        __VA_ARGS__, RD_RDF_END                                                                    \
+    }
 #define LOW RD_RRT_CANONLOW
 
 static const rd_rrtype_desc_t table[] = {
@@ -130,8 +133,11 @@ int rd_rrtype_to_text(uint16_t type, char *out, size_t cap)
 static const struct {
     uint16_t c;
     const char *n;
-} classes[] = {{RD_CLASS_IN, "IN"}, {RD_CLASS_CH, "CH"}, {RD_CLASS_HS, "HS"},
-               {RD_CLASS_NONE, "NONE"}, {RD_CLASS_ANY, "ANY"}};
+} classes[] = {{RD_CLASS_IN, "IN"},
+               {RD_CLASS_CH, "CH"},
+               {RD_CLASS_HS, "HS"},
+               {RD_CLASS_NONE, "NONE"},
+               {RD_CLASS_ANY, "ANY"}};
 
 int rd_class_from_text(const char *s, size_t len, uint16_t *rclass)
 {

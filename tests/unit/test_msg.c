@@ -69,9 +69,8 @@ Test(msg, build_parse_compression)
     const rd_rr_t *rr = rd_msg_rr(&m, RD_SEC_NS, 3);
     uint8_t rd[256];
     size_t rl;
-    cr_assert_eq(rd_rdata_unpack(m.wire, m.len, rr->rdata, rr->rdlen, rr->type, rd, sizeof(rd),
-                                 &rl),
-                 0);
+    cr_assert_eq(
+        rd_rdata_unpack(m.wire, m.len, rr->rdata, rr->rdlen, rr->type, rd, sizeof(rd), &rl), 0);
     rd_name_to_text(rd, t, sizeof(t));
     cr_assert_str_eq(t, "ns3.Example.com."); /* compressed: case of the question */
 }
@@ -280,12 +279,12 @@ Test(malformed, two_opts)
 Test(malformed, edns_options_all_kinds)
 {
     uint8_t w[512];
-    const uint8_t o[] = {0,    0, 41, 4,  0xD0, 0,    0, 0x80, 0,   0, 33, /* rdlen */
-                         0,    3, 0,  2,  'n',  's',                       /* NSID */
-                         0,    12, 0, 3,  0,    0,    0,                   /* PADDING */
-                         0,    11, 0, 2,  0,    100,                       /* KEEPALIVE */
-                         0,    15, 0, 4,  0,    18,   'h', 'i',            /* EDE 18 */
-                         0xFD, 0xE9, 0, 2, 0xAB, 0xCD};                    /* unknown */
+    const uint8_t o[] = {0,    0,    41, 4, 0xD0, 0,   0,   0x80, 0, 0, 33, /* rdlen */
+                         0,    3,    0,  2, 'n',  's',                      /* NSID */
+                         0,    12,   0,  3, 0,    0,   0,                   /* PADDING */
+                         0,    11,   0,  2, 0,    100,                      /* KEEPALIVE */
+                         0,    15,   0,  4, 0,    18,  'h', 'i',            /* EDE 18 */
+                         0xFD, 0xE9, 0,  2, 0xAB, 0xCD};                    /* unknown */
     size_t len = with_opt(w, o, sizeof(o), 1);
     rd_msg_t m;
     cr_assert_eq(rd_msg_parse(&m, w, len, NULL), 0);

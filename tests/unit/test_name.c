@@ -13,8 +13,9 @@ static size_t from_text(const char *t, uint8_t *out)
 
 Test(name, text_round_trip)
 {
-    const char *names[] = {".", "com.", "www.Example.COM.", "a\\.b.example.", "\\000\\255.x.",
-                           "sp\\032ace.", "q\\\"uote.", "semi\\;colon."};
+    const char *names[] = {
+        ".",           "com.",       "www.Example.COM.", "a\\.b.example.", "\\000\\255.x.",
+        "sp\\032ace.", "q\\\"uote.", "semi\\;colon."};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         uint8_t w[RD_NAME_MAX];
         from_text(names[i], w);
@@ -93,9 +94,9 @@ Test(name, compare_case_insensitive_preserving)
 Test(name, canonical_order_rfc4034)
 {
     /* RFC 4034 s6.1 example, in order */
-    const char *ordered[] = {"example.",         "a.example.",       "yljkjljk.a.example.",
-                             "Z.a.example.",     "zABC.a.EXAMPLE.",  "z.example.",
-                             "\\001.z.example.", "*.z.example.",     "\\200.z.example."};
+    const char *ordered[] = {"example.",         "a.example.",      "yljkjljk.a.example.",
+                             "Z.a.example.",     "zABC.a.EXAMPLE.", "z.example.",
+                             "\\001.z.example.", "*.z.example.",    "\\200.z.example."};
     size_t n = sizeof(ordered) / sizeof(ordered[0]);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {

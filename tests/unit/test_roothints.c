@@ -35,8 +35,8 @@ Test(roothints, compiled_in_hints_parse)
     const char *text = rd_root_hints_default(&len);
     cr_assert_gt(len, 1000);
     struct count c = {0};
-    rd_zone_opts_t o = {.origin = (const uint8_t *)"", .default_ttl = 3600000, .on_rr = on_rr,
-                        .ctx = &c};
+    rd_zone_opts_t o = {
+        .origin = (const uint8_t *)"", .default_ttl = 3600000, .on_rr = on_rr, .ctx = &c};
     cr_assert_eq(rd_zone_parse_mem(text, len, "root.hints", &o), 0);
     cr_assert_eq(c.ns, 13);
     cr_assert_eq(c.a, 13);

@@ -52,8 +52,12 @@ static set_t load_types_zone(void)
     cr_assert_not_null(s.r);
     uint8_t origin[RD_NAME_MAX];
     cr_assert_eq(rd_name_from_text("types.test.", 11, NULL, origin, NULL), 0);
-    rd_zone_opts_t o = {.origin = origin, .default_ttl = 3600, .on_rr = collect,
-                        .on_error = show_err, .ctx = &s, .allow_include = false};
+    rd_zone_opts_t o = {.origin = origin,
+                        .default_ttl = 3600,
+                        .on_rr = collect,
+                        .on_error = show_err,
+                        .ctx = &s,
+                        .allow_include = false};
     int r = rd_zone_parse_file(RD_SOURCE_DIR "/zones/local/types.test.zone", &o);
     cr_assert_eq(r, 0, "zone errors: %d", r);
     return s;
@@ -100,8 +104,11 @@ Test(roundtrip, text_wire_text)
         rec_t back;
         memset(&back, 0, sizeof(back));
         set_t dummy = {0};
-        rd_zone_opts_t o = {.origin = (const uint8_t *)"", .default_ttl = 1, .on_rr = one_back,
-                            .on_error = show_err, .ctx = &back};
+        rd_zone_opts_t o = {.origin = (const uint8_t *)"",
+                            .default_ttl = 1,
+                            .on_rr = one_back,
+                            .on_error = show_err,
+                            .ctx = &back};
         (void)dummy;
         int e = rd_zone_parse_mem(line, (size_t)n, "printed", &o);
         cr_assert_eq(e, 0, "re-reading '%s' gave %d errors", line, e);
@@ -112,8 +119,8 @@ Test(roundtrip, text_wire_text)
         cr_assert_eq(memcmp(back.rdata, r->rdata, r->rdlen), 0, "%s", line);
         /* and printing again gives the same text */
         char line2[16384];
-        int n2 = rd_rr_to_text(back.owner, back.type, back.rclass, back.ttl, back.rdata,
-                               back.rdlen, line2, sizeof(line2));
+        int n2 = rd_rr_to_text(back.owner, back.type, back.rclass, back.ttl, back.rdata, back.rdlen,
+                               line2, sizeof(line2));
         cr_assert_eq(n2, n);
         cr_assert_str_eq(line2, line);
     }
@@ -144,9 +151,8 @@ Test(roundtrip, wire_parse_build_wire)
         const rd_rr_t *rr = rd_msg_rr(&m, RD_SEC_AN, (unsigned)k);
         uint8_t rd[4096];
         size_t rl;
-        cr_assert_eq(rd_rdata_unpack(m.wire, m.len, rr->rdata, rr->rdlen, rr->type, rd,
-                                     sizeof(rd), &rl),
-                     0);
+        cr_assert_eq(
+            rd_rdata_unpack(m.wire, m.len, rr->rdata, rr->rdlen, rr->type, rd, sizeof(rd), &rl), 0);
         cr_assert_eq(rl, s.r[k].rdlen, "type %u", rr->type);
         cr_assert_eq(memcmp(rd, s.r[k].rdata, rl), 0, "type %u", rr->type);
         uint8_t owner[RD_NAME_MAX];
