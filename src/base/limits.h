@@ -18,4 +18,29 @@
                                     a few dozen */
 #define RD_ZONE_MAX_TOKLEN 65535 /* a token can never carry more than an rdata */
 
+/* ---- configuration files ---- */
+#define RD_CONF_FILE_MAX   (16u << 20) /* 100,000 zones with paths fit in ~10 MiB */
+#define RD_CONF_LINE_MAX   65536       /* the longest sane line is a path of 4 KiB */
+#define RD_CONF_REPEAT_MAX 100000      /* entries of one repeatable key, or sections of a kind */
+#define RD_CONF_PATH_MAX   4096        /* PATH_MAX on Linux, NUL included */
+#define RD_CONF_STRING_MAX 255         /* identity/version go in one TXT string (RFC 1035 s3.3) */
+#define RD_CONF_WHY_MAX    192         /* the "what is wrong" part of a message */
+
+/* ---- local zones in memory ---- */
+/* A LAN or policy zone holds hundreds of records; a copy of a TLD is not what local zones
+ * are for. Bytes: keeps offsets in 32 bits and bounds what a zone file can expand to. */
+#define RD__ZONE_RECORDS_MAX 1000000u
+#define RD__ZONE_BYTES_MAX   (512u * 1024 * 1024) /* names + rdata of one zone */
+/* CNAME/DNAME steps in one local answer: Unbound restarts a query at most 11 times. */
+#define RD__ZONE_CHAIN_MAX 11
+
+/* ---- transports ---- */
+#define RD_UDP_BATCH          16   /* datagrams per recvmmsg/sendmmsg */
+#define RD_UDP_REPLY_MAX      4096 /* largest UDP answer: edns-buffer-size is at most 4096 */
+#define RD_UDP_SEND_QUEUE_MAX 1024 /* replies waiting for socket space, all workers; then drop */
+#define RD_TCP_BUF_INITIAL    4096
+#define RD_TCP_BUF_MAX        (2 + 65535 + 2) /* one whole frame at most is ever buffered */
+#define RD_TCP_WRITE_HIGH     (256 * 1024)    /* stop reading from a client this far behind */
+#define RD_DRAIN_MS           2000 /* graceful shutdown: in-flight stream work gets this long */
+
 #endif

@@ -8,17 +8,12 @@
 #ifndef RD_CONF_CONF_INT_H
 #define RD_CONF_CONF_INT_H
 
+#include "base/limits.h"
 #include <stdarg.h>
 
 #include "resolverd/conf.h"
 
-/* Limits of the configuration reader (house rule 10; to move to src/base/limits.h). */
-#define RD_CONF_FILE_MAX   (16u << 20) /* 100,000 zones with paths fit in ~10 MiB */
-#define RD_CONF_LINE_MAX   65536       /* the longest sane line is a path of 4 KiB */
-#define RD_CONF_REPEAT_MAX 100000      /* entries of one repeatable key, or sections of a kind */
-#define RD_CONF_PATH_MAX   4096        /* PATH_MAX on Linux, NUL included */
-#define RD_CONF_STRING_MAX 255         /* identity/version go in one TXT string (RFC 1035 s3.3) */
-#define RD_CONF_WHY_MAX    192         /* the "what is wrong" part of a message */
+/* Limits: src/base/limits.h (RD_CONF_*). */
 
 /* ---- addr.c ---- */
 /* An IPv4 or IPv6 address without port or scope; out->port = 0. RD_ESYNTAX or RD_ERANGE. */

@@ -9,10 +9,6 @@
 #include "server/server.h"
 #include "wire/cursor.h"
 
-#define TCP_BUF_INITIAL 4096
-#define TCP_BUF_MAX     (2 + 65535 + 2) /* one whole frame at most is ever buffered */
-#define TCP_WRITE_HIGH  (256 * 1024)    /* stop reading from a client this far behind */
-
 enum conn_state { C_OPEN, C_CLOSING };
 
 struct rd_tcp_conn {
@@ -74,9 +70,9 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
     rd_tcp_conn_t *c = h->data;
-    if (c->cap - c->len < 512 && c->cap < TCP_BUF_MAX) {
-        size_t ncap = c->cap ? c->cap * 2 : TCP_BUF_INITIAL;
-        if (ncap > TCP_BUF_MAX) ncap = TCP_BUF_MAX;
+    if (c->cap - c->len < 512 && c->cap < RD_TCP_BUF_MAX) {
+        size_t ncap = c->cap ? c->cap * 2 : RD_TCP_BUF_INITIAL;
+        if (ncap > RD_TCP_BUF_MAX) ncap = RD_TCP_BUF_MAX;
         uint8_t *nb = realloc(c->buf, ncap);
         if (nb) {
             c->buf = nb;
@@ -98,7 +94,7 @@ static void on_written(uv_write_t *req, int status)
         conn_close(c);
         return;
     }
-    if (!c->reading && c->state == C_OPEN && c->write_pending < TCP_WRITE_HIGH / 2) {
+    if (!c->reading && c->state == C_OPEN && c->write_pending < RD_TCP_WRITE_HIGH / 2) {
         c->reading = true;
         uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read);
     }
@@ -135,7 +131,7 @@ static void send_frame(rd_tcp_conn_t *c, const uint8_t *msg, size_t len)
         return;
     }
     c->write_pending += rest;
-    if (c->write_pending > TCP_WRITE_HIGH && c->reading) {
+    if (c->write_pending > RD_TCP_WRITE_HIGH && c->reading) {
         c->reading = false;
         uv_read_stop((uv_stream_t *)&c->h);
     }

@@ -8,8 +8,6 @@
 
 #include "server/server.h"
 
-#define UDP_SEND_QUEUE_MAX 1024 /* replies waiting for socket space, all workers; then drop */
-
 typedef struct {
     struct sockaddr_storage to;
     socklen_t tolen;
@@ -55,7 +53,7 @@ static void on_sent(uv_udp_send_t *req, int status)
 /* The socket buffer is full: queue a copy through libuv, within a bound. */
 static void send_queued(rd_worker_t *w, uv_udp_t *h, const udp_reply_t *r)
 {
-    if (__atomic_load_n(&queued_sends, __ATOMIC_RELAXED) >= UDP_SEND_QUEUE_MAX) {
+    if (__atomic_load_n(&queued_sends, __ATOMIC_RELAXED) >= RD_UDP_SEND_QUEUE_MAX) {
         w->n_dropped++;
         return;
     }

@@ -2,6 +2,7 @@
 #ifndef RD_SERVER_H
 #define RD_SERVER_H
 
+#include "base/limits.h"
 #include <uv.h>
 
 #include "resolverd/query.h"
@@ -57,8 +58,6 @@ void rd_worker_set_view(rd_worker_t *w, rd_view_t *view);
 void rd_worker_join(rd_worker_t *w);
 
 /* transports (src/net) */
-#define RD_UDP_BATCH     16   /* datagrams per recvmmsg/sendmmsg */
-#define RD_UDP_REPLY_MAX 4096 /* largest UDP answer: edns-buffer-size is at most 4096 */
 struct rd_udp_batch *rd_udp_batch_new(void);
 int rd_udp_listen(rd_worker_t *w, const rd_addr_t *a, uv_udp_t *h);
 int rd_tcp_listen(rd_worker_t *w, const rd_addr_t *a, uv_tcp_t *h);

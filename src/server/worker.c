@@ -5,9 +5,6 @@
 
 #include "server/server.h"
 
-#define UDP_RX_CHUNKS 16   /* datagrams per recvmmsg batch */
-#define DRAIN_MS      2000 /* graceful shutdown: in-flight stream work gets this long */
-
 static void on_close_free_nothing(uv_handle_t *h)
 {
     (void)h;
@@ -38,7 +35,7 @@ static void begin_stop(rd_worker_t *w)
         uv_walk(&w->loop, close_walk, NULL);
         return;
     }
-    uv_timer_start(&w->drain_timer, on_drain_timeout, DRAIN_MS, 0);
+    uv_timer_start(&w->drain_timer, on_drain_timeout, RD_DRAIN_MS, 0);
     uv_close((uv_handle_t *)&w->wake, NULL);
 }
 
@@ -85,7 +82,7 @@ static void worker_main(void *arg)
     w->drain_timer.data = w;
     w->udp = calloc(c->nlisten ? c->nlisten : 1, sizeof(uv_udp_t));
     w->tcp = calloc(c->nlisten ? c->nlisten : 1, sizeof(uv_tcp_t));
-    w->udp_rx = malloc((size_t)UDP_RX_CHUNKS * 65536 * (c->nlisten ? c->nlisten : 1));
+    w->udp_rx = malloc((size_t)RD_UDP_BATCH * 65536 * (c->nlisten ? c->nlisten : 1));
     w->udp_tx = rd_udp_batch_new();
     bool ok = w->udp && w->tcp && w->udp_rx && w->udp_tx;
     for (size_t i = 0; ok && i < c->nlisten; i++) {

@@ -11,20 +11,10 @@
 #ifndef RD_ZONE_ZONE_INT_H
 #define RD_ZONE_ZONE_INT_H
 
+#include "base/limits.h"
 #include "resolverd/zonedb.h"
 
-/* Policy limits of the zone database (house rule 10; they belong in src/base/limits.h and
- * move there when that file is next edited). */
-/* Records per zone: a LAN or policy zone holds hundreds; a copy of a TLD could hold millions,
- * which is not what a resolver's local zones are for. Past it the load fails. */
-#define RD__ZONE_RECORDS_MAX 1000000u
-/* Owner-name and rdata octets per zone: keeps every offset in 32 bits and the memory a zone
- * file can make us hold well below what RD_ZONE_FILE_MAX of text could expand to (a relative
- * name of 2 characters can become 255 octets). */
-#define RD__ZONE_BYTES_MAX (512u * 1024 * 1024)
-/* CNAME/DNAME steps followed inside one zone for one answer. Unbound restarts a query at most
- * 11 times (MAX_RESTART_COUNT in iterator/iterator.h); we follow the same bound. */
-#define RD__ZONE_CHAIN_MAX 11
+/* Limits: src/base/limits.h (RD__ZONE_*). */
 
 #define RD__ZNODE_NONE UINT32_MAX
 
