@@ -43,4 +43,50 @@
 #define RD_TCP_WRITE_HIGH     (256 * 1024)    /* stop reading from a client this far behind */
 #define RD_DRAIN_MS           2000 /* graceful shutdown: in-flight stream work gets this long */
 
+/* ---- RRset and negative cache ---- */
+/* ---- defaults of the config knobs ---- */
+#define RD_CACHE_SIZE_DEFAULT    ((size_t)64 << 20) /* cache-size, as src/conf sets it */
+#define RD_CACHE_MIN_TTL_DEFAULT 0u                 /* cache-min-ttl: keep the owner's TTL */
+#define RD_CACHE_MAX_TTL_DEFAULT 86400u             /* cache-max-ttl: a day, as Unbound */
+/* cache-max-negative-ttl: RFC 2308 s5 finds one to three hours work well; Unbound uses 3600 */
+#define RD_CACHE_MAX_NEG_TTL_DEFAULT 3600u
+/* RFC 2181 s8: a TTL with the top bit set counts as 0. */
+#define RD_CACHE_TTL_MAX 0x7fffffffu
+
+/* ---- size and shape ---- */
+/* Smallest cache-size we accept: one shard with room for ~1000 RRsets. The config's own
+ * minimum (1 MiB) is above it; tests use small caches. */
+#define RD_CACHE_SIZE_MIN ((size_t)64 << 10)
+/* Shards are powers of two, as many as keep each at least this big: with ~100-byte entries a
+ * shard holds ~1300, so its full scan for expired entries (at most once per second of `now`,
+ * see cache_int.h) stays short, and 64 MiB gives 512 shards, far more than worker threads, so
+ * two threads rarely want one lock. */
+#define RD_CACHE_SHARD_TARGET ((size_t)128 << 10)
+/* Upper bound on shards (128 KiB of shard headers): past ~1000 lock contention is nil already;
+ * bigger caches get bigger shards. */
+#define RD_CACHE_SHARDS_MAX 1024u
+/* One entry takes at most 1/this of its shard's ring, so a single huge RRset (a DNS message
+ * can carry ~64 KiB of rdata) cannot flush a whole shard; bigger sets are not cached
+ * (RD_ESPACE). At 128 KiB shards that is RRsets up to ~30 KiB. */
+#define RD_CACHE_ENTRY_SHARE 4u
+/* The bucket array of a shard has one 8-octet bucket per about this many octets of its
+ * budget (the nearest power of two: 4-9% of the memory): a typical entry takes 64-200 octets,
+ * so chains stay at one or two entries, and the array never needs to grow. */
+#define RD_CACHE_BYTES_PER_BUCKET 128u
+#define RD_CACHE_BUCKETS_MIN      16u
+/* When dead slots (expired, replaced) reach 1/this of a ring, making room moves live entries
+ * instead of dropping them until it reaches the dead space: at most this many octets copied
+ * per octet gained, and live data is seldom evicted while expired data holds much memory. */
+#define RD_CACHE_COMPACT_SHARE 8u
+
+/* ---- what an allocation really costs (memory accounting, house rule 9) ----
+ * The tables and rings are allocated once, at creation; they are charged what glibc's malloc
+ * takes on 64-bit: the request plus an 8-octet size field, rounded up to 16, at least 32;
+ * blocks at or over the mmap threshold take whole pages plus a 16-octet header. */
+#define RD_CACHE_MALLOC_HDR   8u
+#define RD_CACHE_MALLOC_ALIGN 16u
+#define RD_CACHE_MALLOC_MIN   32u
+#define RD_CACHE_MMAP_MIN     ((size_t)128 << 10) /* glibc M_MMAP_THRESHOLD default */
+#define RD_CACHE_PAGE         4096u
+
 #endif

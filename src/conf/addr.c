@@ -1,119 +1,8 @@
-/* IP addresses as text, without socket headers (the core does no I/O).
- *
- * Input: IPv4 dotted quads, strictly (four decimal octets, no leading zeros, since "010"
- * means 8 to inet_aton and 10 to people); IPv6 in every RFC 4291 s2.2 form: eight groups,
- * "::" once for one or more zero groups, a dotted quad as the last 32 bits. Scope ids
- * ("fe80::1%eth0") and brackets are refused: a configured address names no interface, and a
- * port is written "ADDR@PORT" for both families ("::1@53"), as Unbound does.
- * Output: RFC 5952 s4 (lowercase, no leading zeros, the longest run of two or more zero groups
- * as "::", the first on ties) and s5 (IPv4-mapped addresses end in a dotted quad). */
+/* Addresses with ports, for the configuration; the IP text itself is src/wire/ip_text.c. */
 #include <string.h>
 
 #include "conf/conf_int.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* Decimal without sign or leading zeros, at most max. */
-static int parse_dec(const char *s, size_t len, unsigned max, unsigned *out)
-{
-    if (len == 0) return RD_ESYNTAX;
-    unsigned v = 0;
-    bool big = false;
-    for (size_t i = 0; i < len; i++) {
-        if (!is_digit(s[i])) return RD_ESYNTAX;
-        if (!big) v = v * 10 + (unsigned)(s[i] - '0');
-        if (v > max) big = true;
-    }
-    if (len > 1 && s[0] == '0') return RD_ESYNTAX;
-    if (big) return RD_ERANGE;
-    *out = v;
-    return 0;
-}
-
-static int parse_ipv4(const char *s, size_t len, uint8_t out[4])
-{
-    size_t i = 0;
-    int rc = 0;
-    for (int part = 0; part < 4; part++) {
-        size_t start = i;
-        while (i < len && s[i] != '.') i++;
-        if ((i == len) != (part == 3)) return RD_ESYNTAX; /* three dots, nothing after */
-        unsigned v = 0;
-        int r = parse_dec(s + start, i - start, 255, &v);
-        if (r == RD_ESYNTAX) return r;
-        if (r) rc = r; /* finish the syntax check before saying out of range */
-        out[part] = (uint8_t)v;
-        i++;
-    }
-    return rc;
-}
-
-static int parse_ipv6(const char *s, size_t len, uint8_t out[16])
-{
-    uint16_t g[8];
-    int n = 0, gap = -1; /* groups read; where "::" stands (group index) */
-    size_t i = 0;
-    if (len >= 2 && s[0] == ':' && s[1] == ':') {
-        gap = 0;
-        i = 2;
-    }
-    while (i < len) {
-        size_t start = i;
-        bool dot = false;
-        while (i < len && s[i] != ':') dot |= s[i++] == '.';
-        if (dot) {
-            /* RFC 4291 s2.2 form 3: a dotted quad is the last 32 bits, nothing follows. */
-            if (i != len || n > 6) return RD_ESYNTAX;
-            uint8_t q[4];
-            int r = parse_ipv4(s + start, i - start, q);
-            if (r) return r;
-            g[n++] = (uint16_t)(q[0] << 8 | q[1]);
-            g[n++] = (uint16_t)(q[2] << 8 | q[3]);
-            break;
-        }
-        if (i - start < 1 || i - start > 4 || n == 8) return RD_ESYNTAX;
-        unsigned v = 0;
-        for (size_t k = start; k < i; k++) {
-            int h = hexval(s[k]);
-            if (h < 0) return RD_ESYNTAX;
-            v = v << 4 | (unsigned)h;
-        }
-        g[n++] = (uint16_t)v;
-        if (i == len) break;
-        i++; /* ':' */
-        if (i < len && s[i] == ':') {
-            if (gap >= 0) return RD_ESYNTAX; /* "::" twice */
-            gap = n;
-            i++;
-        } else if (i == len) {
-            return RD_ESYNTAX; /* "1::2:" */
-        }
-    }
-    if (gap < 0 ? n != 8 : n > 7) return RD_ESYNTAX; /* "::" stands for one group or more */
-    memset(out, 0, 16);
-    int tail = gap < 0 ? 0 : n - gap;
-    for (int k = 0; k < n - tail; k++) {
-        out[2 * k] = (uint8_t)(g[k] >> 8);
-        out[2 * k + 1] = (uint8_t)g[k];
-    }
-    for (int k = 0; k < tail; k++) {
-        int d = 8 - tail + k;
-        out[2 * d] = (uint8_t)(g[gap + k] >> 8);
-        out[2 * d + 1] = (uint8_t)g[gap + k];
-    }
-    return 0;
-}
+#include "wire/encoding.h"
 
 int rd__ip_parse(const char *s, size_t len, rd_addr_t *out)
 {
@@ -123,10 +12,10 @@ int rd__ip_parse(const char *s, size_t len, rd_addr_t *out)
     int r;
     if (memchr(s, ':', len)) {
         a.family = 6;
-        r = parse_ipv6(s, len, a.addr);
+        r = rd__ip6_parse(s, len, a.addr);
     } else {
         a.family = 4;
-        r = parse_ipv4(s, len, a.addr);
+        r = rd__ip4_parse(s, len, a.addr);
     }
     if (r) return r;
     *out = a;
@@ -136,7 +25,7 @@ int rd__ip_parse(const char *s, size_t len, rd_addr_t *out)
 int rd__port_parse(const char *s, size_t len, uint16_t *port)
 {
     unsigned v = 0;
-    int r = parse_dec(s, len, 65535, &v);
+    int r = rd__dec_parse(s, len, 65535, &v);
     if (r) return r;
     if (v == 0) return RD_ERANGE;
     *port = (uint16_t)v;
@@ -165,74 +54,15 @@ int rd_addr_parse(const char *s, size_t len, uint16_t default_port, rd_addr_t *o
     return 0;
 }
 
-static size_t put_ipv4(char *p, const uint8_t *q)
-{
-    size_t n = 0;
-    for (int i = 0; i < 4; i++) {
-        unsigned v = q[i];
-        if (i) p[n++] = '.';
-        if (v >= 100) p[n++] = (char)('0' + v / 100);
-        if (v >= 10) p[n++] = (char)('0' + v / 10 % 10);
-        p[n++] = (char)('0' + v % 10);
-    }
-    return n;
-}
-
-static size_t put_ipv6(char *p, const rd_addr_t *a)
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned g[8];
-    for (int i = 0; i < 8; i++) g[i] = (unsigned)a->addr[2 * i] << 8 | a->addr[2 * i + 1];
-    bool mapped = rd__addr_is_mapped(a);
-    int ngroups = mapped ? 6 : 8;
-    /* RFC 5952 s4.2: the longest run of zero groups, at least two, the first on ties. */
-    int best = -1, bestlen = 1;
-    for (int i = 0; i < ngroups;) {
-        if (g[i]) {
-            i++;
-            continue;
-        }
-        int j = i;
-        while (j < ngroups && g[j] == 0) j++;
-        if (j - i > bestlen) {
-            best = i;
-            bestlen = j - i;
-        }
-        i = j;
-    }
-    size_t n = 0;
-    for (int i = 0; i < ngroups; i++) {
-        if (i == best) {
-            p[n++] = ':';
-            p[n++] = ':';
-            i += bestlen - 1;
-            continue;
-        }
-        if (i && i != best + bestlen) p[n++] = ':';
-        bool lead = true;
-        for (int sh = 12; sh >= 0; sh -= 4) {
-            unsigned d = g[i] >> sh & 15;
-            if (lead && d == 0 && sh) continue;
-            lead = false;
-            p[n++] = hex[d];
-        }
-    }
-    if (mapped) {
-        p[n++] = ':';
-        n += put_ipv4(p + n, a->addr + 12);
-    }
-    return n;
-}
-
 int rd_addr_to_text(const rd_addr_t *a, char *out, size_t cap)
 {
     char buf[64]; /* 39 (IPv6) + 6 ("@65535") */
     size_t n;
     if (!a || (!out && cap)) return RD_EINVAL;
     if (a->family == 4)
-        n = put_ipv4(buf, a->addr);
+        n = (size_t)rd__ip4_to_text(a->addr, buf);
     else if (a->family == 6)
-        n = put_ipv6(buf, a);
+        n = (size_t)rd__ip6_to_text(a->addr, buf);
     else
         return RD_EINVAL;
     if (a->port) {

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/file.h"
 #include "conf/conf_int.h"
 
 static bool blank(char c)
@@ -269,66 +270,9 @@ int rd_conf_parse_mem(const char *text, size_t len, const char *name, rd_conf_t 
     return parse(text ? text : "", len, name, NULL, 0, out, err);
 }
 
-/* Reads at most RD_CONF_FILE_MAX octets (one more to notice a larger file). */
 static int read_file(const char *path, char **out, size_t *outlen, int *err_no)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *err_no = errno;
-        return RD_EIO;
-    }
-    struct stat sb;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int rc = RD_EIO;
-    if (fstat(fileno(f), &sb) != 0) {
-        *err_no = errno;
-        goto fail;
-    }
-    if (S_ISDIR(sb.st_mode)) {
-        *err_no = EISDIR;
-        goto fail;
-    }
-    for (;;) {
-        if (len == cap) {
-            if (cap > RD_CONF_FILE_MAX) {
-                *err_no = EFBIG;
-                rc = RD_ELIMIT;
-                goto fail;
-            }
-            cap = cap ? cap * 2 : 65536;
-            if (cap > (size_t)RD_CONF_FILE_MAX + 1) cap = (size_t)RD_CONF_FILE_MAX + 1;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                *err_no = ENOMEM;
-                rc = RD_ENOMEM;
-                goto fail;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0) {
-            if (ferror(f)) {
-                *err_no = EIO;
-                goto fail;
-            }
-            break;
-        }
-    }
-    if (len > RD_CONF_FILE_MAX) {
-        *err_no = EFBIG;
-        rc = RD_ELIMIT;
-        goto fail;
-    }
-    fclose(f);
-    *out = buf;
-    *outlen = len;
-    return 0;
-fail:
-    free(buf);
-    fclose(f);
-    return rc;
+    return rd__file_read(path, RD_CONF_FILE_MAX, out, outlen, err_no);
 }
 
 int rd_conf_parse_file(const char *path, rd_conf_t **out, rd_conf_error_t *err)

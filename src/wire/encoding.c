@@ -1,6 +1,5 @@
 /* Hex, base64, base32hex (RFC 4648) and IP address text for presentation format. Decoders
  * are strict (no whitespace, canonical trailing bits) so text -> wire -> text is stable. */
-#include <arpa/inet.h> /* inet_pton/inet_ntop only: pure text conversion, no sockets */
 #include <string.h>
 
 #include "wire/encoding.h"
@@ -200,39 +199,6 @@ int rd__b32hex_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t 
      * 8); leftover bits must be zero so that one value has one text form. */
     if (bits >= 5 || (acc & ((1u << bits) - 1))) return RD_ESYNTAX;
     return 0;
-}
-
-/* ---- IP addresses ---- */
-
-static int ip_from_text(int af, const char *s, size_t n, void *out)
-{
-    char buf[RD__IP6_TEXT_MAX];
-    if (n == 0 || n >= sizeof(buf)) return RD_ESYNTAX;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    return inet_pton(af, buf, out) == 1 ? 0 : RD_ESYNTAX;
-}
-
-int rd__ip4_from_text(const char *s, size_t n, uint8_t out[4])
-{
-    return ip_from_text(AF_INET, s, n, out);
-}
-
-int rd__ip6_from_text(const char *s, size_t n, uint8_t out[16])
-{
-    return ip_from_text(AF_INET6, s, n, out);
-}
-
-int rd__ip4_to_text(const uint8_t in[4], char *out)
-{
-    if (!inet_ntop(AF_INET, in, out, RD__IP4_TEXT_MAX)) return RD_EBUG;
-    return (int)strlen(out);
-}
-
-int rd__ip6_to_text(const uint8_t in[16], char *out)
-{
-    if (!inet_ntop(AF_INET6, in, out, RD__IP6_TEXT_MAX)) return RD_EBUG;
-    return (int)strlen(out);
 }
 
 /* ---- presentation text output ---- */

@@ -61,6 +61,11 @@ int rd__b32hex_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t 
 #define RD__IP6_TEXT_MAX 46 /* INET6_ADDRSTRLEN */
 
 /* Strict dotted quad / RFC 4291 s2.2 text; s need not be NUL-terminated. RD_ESYNTAX. */
+/* Strict parsers (src/wire/ip_text.c): RD_ESYNTAX, or RD_ERANGE for a number too large. */
+int rd__ip4_parse(const char *s, size_t len, uint8_t out[4]);
+int rd__ip6_parse(const char *s, size_t len, uint8_t out[16]);
+/* Decimal without sign or leading zeros, at most max. */
+int rd__dec_parse(const char *s, size_t len, unsigned max, unsigned *out);
 int rd__ip4_from_text(const char *s, size_t n, uint8_t out[4]);
 int rd__ip6_from_text(const char *s, size_t n, uint8_t out[16]);
 /* Writes NUL-terminated text into out (RD__IP4_TEXT_MAX / RD__IP6_TEXT_MAX octets); returns

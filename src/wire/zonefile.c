@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "base/file.h"
 #include "resolverd/name.h"
 #include "resolverd/rrtype.h"
 #include "resolverd/zonefile.h"
@@ -415,68 +416,9 @@ static int record(zstate_t *st, const rd__zsrc_t *src)
 
 /* ---- files and directives ---- */
 
-/* Reads a whole file (at most ZONE_FILE_MAX octets). On failure *err_no is an errno value
- * (EFBIG when too large). */
 static int read_whole(const char *path, char **out, size_t *outlen, int *err_no)
 {
-    struct stat sb;
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t len = 0, cap;
-    int rc = RD_EIO;
-    if (!f) {
-        *err_no = errno;
-        return RD_EIO;
-    }
-    if (fstat(fileno(f), &sb) != 0) {
-        *err_no = errno;
-        goto fail;
-    }
-    if (S_ISDIR(sb.st_mode)) {
-        *err_no = EISDIR;
-        goto fail;
-    }
-    if (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > ZONE_FILE_MAX) {
-        *err_no = EFBIG;
-        rc = RD_ELIMIT;
-        goto fail;
-    }
-    cap = S_ISREG(sb.st_mode) ? (size_t)sb.st_size + 1 : 65536;
-    for (;;) {
-        if (!buf || len == cap) {
-            if (buf)
-                cap = cap * 2 > (size_t)ZONE_FILE_MAX + 1 ? (size_t)ZONE_FILE_MAX + 1 : cap * 2;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                *err_no = ENOMEM;
-                rc = RD_ENOMEM;
-                goto fail;
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (len > ZONE_FILE_MAX) {
-            *err_no = EFBIG;
-            rc = RD_ELIMIT;
-            goto fail;
-        }
-        if (n == 0) {
-            if (ferror(f)) {
-                *err_no = EIO;
-                goto fail;
-            }
-            break;
-        }
-    }
-    fclose(f);
-    *out = buf;
-    *outlen = len;
-    return 0;
-fail:
-    free(buf);
-    fclose(f);
-    return rc;
+    return rd__file_read(path, ZONE_FILE_MAX, out, outlen, err_no);
 }
 
 static const char *errno_text(int e, char *buf, size_t cap)
