@@ -141,7 +141,8 @@ typedef struct {
     int section; /* section being written; sections only go forward */
     bool full;   /* a record did not fit: later records are refused */
     uint8_t ncompr;
-    uint16_t compr[RD_COMPR_MAX]; /* offsets of names (and their suffixes) already written */
+    uint16_t compr[RD_COMPR_MAX];       /* offsets of labels already written literally */
+    uint8_t compr_parent[RD_COMPR_MAX]; /* entry of the rest of that name (0xFF: the root) */
 } rd_mb_t;
 
 /* limit is the most the message may take (capped at cap). */
