@@ -87,6 +87,12 @@ check "pipelining" "$RD_BUILD/rdstress" pipeline 127.0.0.1 53 router.home.lan. 1
 check "partial reads" "$RD_BUILD/rdstress" trickle 127.0.0.1 53 router.home.lan.
 check "keepalive advertised (RFC 7828)" grep -q "TCP.KEEPALIVE: 3.0 secs" <(dig @127.0.0.1 +tcp +keepalive router.home.lan A)
 
+# a silent TCP connection is closed after tcp-idle-timeout (3 s here)
+t0=$(date +%s%N)
+rc=0; timeout 10 bash -c 'exec 7<>/dev/tcp/127.0.0.1/53; cat <&7 > /dev/null' || rc=$?
+el=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "idle TCP connection closed by the server after ${el} ms (rc=$rc)" test "$rc" = 0 -a "$el" -ge 2500 -a "$el" -lt 6000
+
 # 5. 1000 malformed datagrams never stop service
 check "malformed flood" "$RD_BUILD/rdstress" garbage 127.0.0.1 53 1000 42
 check "still alive after garbage" kill -0 $pid
