@@ -90,3 +90,46 @@
 #define RD_CACHE_PAGE         4096u
 
 #endif
+
+/* ---- iterative resolution (src/resolve/iter*.c) ----
+ * Appended after the main guard (the file is edited concurrently); guarded on its own. */
+#ifndef RD_BASE_LIMITS_RES_H
+#define RD_BASE_LIMITS_RES_H
+/* Upstream queries for one client query, never reset by CNAME restarts: Unbound's
+ * max-sent-count is 32 per step and ~128 overall; 200 leaves room for NS-name lookups while a
+ * query can never be turned into a flood (NXNS attack, CVE-2020-12662). */
+#define RD_RES_QUERIES_MAX 200
+/* Queries while working at one zone cut: 13 servers, each once with a TCP retry, and NS-name
+ * lookups, fit; a cut that needs more is broken. */
+#define RD_RES_QUERIES_PER_CUT 32
+/* Referrals followed by one goal: real trees are < 10 deep; 30 as Unbound's MAX_REFERRAL_COUNT
+ * order of magnitude, and a scripted referral chain ends fast. */
+#define RD_RES_REFERRALS_MAX 30
+/* Whole resolution time: clients give up after ~5-10 s (dig's default is 5 s x 3 tries). */
+#define RD_RES_TIME_MAX_MS 10000u
+/* CNAME links per client query: Unbound's MAX_RESTART_COUNT (11), as for local zones. */
+#define RD_RES_CNAME_MAX 11
+/* NS names considered per delegation (NXNS mitigation, as Unbound's and BIND's limits). */
+#define RD_RES_NS_PER_CUT 13
+/* NS names whose address we resolve per delegation (NXNS, CVE-2020-12662: Knot uses 5...). */
+#define RD_RES_NS_LOOKUPS_PER_CUT 5
+/* Addresses kept per NS name (A and AAAA together). */
+#define RD_RES_ADDRS_PER_NS 4
+/* Nested goals (client question + NS-name lookups for NS-name lookups...): Knot's rplan
+ * depth order; deeper than this the delegation is not worth following. */
+#define RD_RES_PLAN_MAX 6
+/* First timeout of an upstream try, fixed for now (smoothed RTT later: iter_server_timeout). */
+#define RD_RES_TIMEOUT_MS 400u
+/* Extra rounds over the servers of a cut that did not answer, each with the timeout doubled:
+ * one lost datagram must not fail a zone with a single server. */
+#define RD_RES_RETRY_ROUNDS 1
+/* QNAME minimisation (RFC 9156 s2.3 MAX_MINIMISE_COUNT): minimised queries per goal, then
+ * the full name, so a name with many labels inside one zone costs at most this many more. */
+#define RD_RES_QMIN_MAX 10
+/* EDNS UDP size we advertise upstream (DNS flag day 2020: 1232 avoids fragmentation). */
+#define RD_RES_EDNS_UDP 1232
+/* Answer RRsets kept for the response: the CNAME chain plus the data. */
+#define RD_RES_ANSWER_RRSETS (RD_RES_CNAME_MAX + 2)
+/* Internal transitions inside one rd_req_step before it gives up (a bug guard). */
+#define RD_RES_STEP_LOOPS 1000
+#endif

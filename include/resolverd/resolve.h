@@ -1,0 +1,111 @@
+/* The iterative resolution engine (issue 5, RFC 1034 s5.3.3): no I/O (house rule 7).
+ *
+ * One rd_res_t per worker holds what every request shares: the RRset cache, the root hints
+ * (parsed once, immutable), options and an injected random source. One rd_req_t is one client
+ * question. The shell drives it:
+ *
+ *     rd_req_new(res, qname, qtype, qclass, do, cd, now, &req);
+ *     for (;;) {
+ *         r = rd_req_step(req, now, &act);
+ *         if (r == RD_RES_DONE) break;          // rd_req_answer(), rd_req_free()
+ *         if (r == RD_RES_SEND) send act.wire to act.server (UDP or TCP), arm act.timeout_ms;
+ *         // later, from the loop:
+ *         //   rd_req_reply(req, act.token, &from, wire, len, now)  (RD_RES_IGNORED: keep waiting)
+ *         //   rd_req_timeout(req, act.token, now)
+ *         // and then rd_req_step() again.
+ *     }
+ *
+ * One upstream query is outstanding per request at a time. Time is in milliseconds from any
+ * fixed origin (the cache gets now_ms / 1000). */
+#ifndef RESOLVERD_RESOLVE_H
+#define RESOLVERD_RESOLVE_H
+
+#include "resolverd/cache.h"
+#include "resolverd/conf.h"
+#include "resolverd/msg.h"
+
+typedef struct rd_res rd_res_t;
+typedef struct rd_req rd_req_t;
+
+/* Random source: query IDs and server choice. Production passes the CSPRNG; tests a seeded
+ * generator so that runs repeat exactly. */
+typedef uint32_t (*rd_res_rand_fn)(void *ctx);
+
+/* Options; a zero field takes the default from src/base/limits.h. */
+typedef struct {
+    bool allow_loopback_upstreams; /* false: servers in 127/8 and ::1 are never contacted */
+    bool no_ipv6;                  /* never target IPv6 servers */
+    uint16_t upstream_port;        /* 0: 53 (tests may move it) */
+    bool qname_min;       /* RFC 9156 QNAME minimisation, relaxed (opt-in in this version) */
+    unsigned max_queries; /* upstream queries per client query (RD_RES_QUERIES_MAX) */
+    unsigned max_queries_per_cut; /* per zone cut (RD_RES_QUERIES_PER_CUT) */
+    unsigned max_referrals;       /* referrals followed per goal (RD_RES_REFERRALS_MAX) */
+    unsigned max_cname;           /* CNAME links per client query (RD_RES_CNAME_MAX) */
+    unsigned time_limit_ms;       /* per client query (RD_RES_TIME_MAX_MS) */
+    unsigned timeout_ms;          /* per upstream try (RD_RES_TIMEOUT_MS) */
+} rd_res_opts_t;
+
+/* hints: master-file text of the root hints (rd_root_hints_default() or a file's contents),
+ * parsed now: NS records at "." and the A/AAAA of those names. RD_ESYNTAX when it has errors
+ * or no usable root server. cache is shared and must outlive the context. opts may be NULL. */
+int rd_res_new(rd_cache_t *cache, const char *hints, size_t hints_len, const rd_res_opts_t *opts,
+               rd_res_rand_fn rand32, void *rand_ctx, rd_res_t **out);
+void rd_res_free(rd_res_t *res);
+
+/* rd_req_step results */
+enum {
+    RD_RES_SEND = 1, /* act describes one upstream query to send */
+    RD_RES_WAIT = 2, /* a query is outstanding: wait for rd_req_reply / rd_req_timeout */
+    RD_RES_DONE = 3, /* the result is ready: rd_req_answer / rd_req_result */
+};
+/* rd_req_reply / rd_req_timeout results besides 0 (consumed: call rd_req_step) */
+enum { RD_RES_IGNORED = 1 /* not for the outstanding query: keep waiting */ };
+
+typedef struct {
+    rd_addr_t server;
+    bool tcp;
+    const uint8_t *wire; /* the query, owned by the request, valid until the next step */
+    size_t len;
+    uint16_t id;
+    uint32_t timeout_ms;
+    uint32_t token; /* give it back with the reply or the timeout */
+} rd_res_action_t;
+
+int rd_req_new(rd_res_t *res, const uint8_t *qname, uint16_t qtype, uint16_t qclass, bool do_bit,
+               bool cd, uint64_t now_ms, rd_req_t **out);
+/* Returns RD_RES_SEND, RD_RES_WAIT, RD_RES_DONE or a negative RD_E code (the request then
+ * counts as failed: rd_req_answer gives SERVFAIL). */
+int rd_req_step(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act);
+/* An upstream reply. It is checked against the outstanding query (token, source address and
+ * port, ID, QR, opcode, question with the name compared case-insensitively, type, class); on a
+ * mismatch returns RD_RES_IGNORED and nothing changes. Otherwise 0: wire is consumed (not kept),
+ * call rd_req_step. TC=1 over UDP makes the next step retry the same server over TCP. */
+int rd_req_reply(rd_req_t *req, uint32_t token, const rd_addr_t *from, const uint8_t *wire,
+                 size_t len, uint64_t now_ms);
+/* The outstanding query timed out (0), or token is stale (RD_RES_IGNORED). */
+int rd_req_timeout(rd_req_t *req, uint32_t token, uint64_t now_ms);
+
+/* What a finished request found (pointers into the request, valid until rd_req_free). */
+typedef struct {
+    int rcode;        /* NOERROR, NXDOMAIN or SERVFAIL */
+    unsigned nrrsets; /* answer chain: CNAMEs in order, then the data */
+    const rd_cache_rrset_t *rrsets;
+    const rd_cache_neg_t *neg; /* negative answers: the SOA for authority, or NULL */
+    int ede;                   /* RFC 8914 info code when rcode is SERVFAIL, else -1 */
+    const char *reason;        /* why it failed (debug logs); NULL on success */
+    unsigned queries;          /* upstream queries sent */
+    unsigned timeouts;         /* of which timed out */
+} rd_req_result_t;
+void rd_req_result(const rd_req_t *req, rd_req_result_t *out);
+
+/* Builds the response after RD_RES_DONE: RA set, AA clear, RD copied from the client, CD as
+ * asked, the answer chain, the SOA in authority for negative answers, and for SERVFAIL an EDE
+ * option (when the client sent EDNS). client_qname is the name as the client wrote it (its case
+ * is kept). udp_limit bounds the message (the client's UDP size capped by ours; 65535 for
+ * streams); RRsets that do not fit are left out with TC set. */
+int rd_req_answer(const rd_req_t *req, uint16_t client_id, const uint8_t *client_qname,
+                  bool client_rd, bool client_edns, uint16_t udp_limit, uint8_t *out, size_t cap,
+                  size_t *len);
+void rd_req_free(rd_req_t *req);
+
+#endif

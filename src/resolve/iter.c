@@ -1,0 +1,648 @@
+/* The iterative engine's request state machine (RFC 1034 s5.3.3): cache first, then the
+ * closest zone cut, one server at a time, NS-name lookups as nested goals (Knot Resolver's
+ * rplan). No I/O: the shell sends what rd_req_step asks for and feeds replies back. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "resolve/iter_int.h"
+#include "resolverd/zonefile.h"
+
+/* ---- context and root hints ---- */
+
+static int hints_rr(void *ctx, const rd_zrr_t *rr)
+{
+    rd__cut_t *cut = ctx;
+    if (rr->rclass != RD_CLASS_IN) return 0;
+    if (rr->type == RD_TYPE_NS && rr->owner[0] == 0) {
+        if (cut->nns >= RD_RES_NS_PER_CUT) return 0;
+        size_t len;
+        if (rd_name_check(rr->rdata, rr->rdlen, &len) != 0) return 0;
+        for (unsigned i = 0; i < cut->nns; i++)
+            if (rd_name_eq(cut->ns[i].name, rr->rdata)) return 0;
+        rd_name_lower_copy(cut->ns[cut->nns++].name, rr->rdata);
+        return 0;
+    }
+    if ((rr->type == RD_TYPE_A && rr->rdlen == 4) ||
+        (rr->type == RD_TYPE_AAAA && rr->rdlen == 16)) {
+        for (unsigned i = 0; i < cut->nns; i++) {
+            rd__ns_t *ns = &cut->ns[i];
+            if (!rd_name_eq(ns->name, rr->owner) || ns->naddr >= RD_RES_ADDRS_PER_NS) continue;
+            rd_addr_t *a = &ns->addr[ns->naddr++];
+            memset(a, 0, sizeof(*a));
+            a->family = rr->type == RD_TYPE_A ? 4 : 6;
+            memcpy(a->addr, rr->rdata, rr->rdlen);
+        }
+    }
+    return 0;
+}
+
+static unsigned def(unsigned v, unsigned d)
+{
+    return v ? v : d;
+}
+
+int rd_res_new(rd_cache_t *cache, const char *hints, size_t hints_len, const rd_res_opts_t *opts,
+               rd_res_rand_fn rand32, void *rand_ctx, rd_res_t **out)
+{
+    if (!cache || !hints || !rand32 || !out) return RD_EINVAL;
+    rd_res_t *res = calloc(1, sizeof(*res));
+    if (!res) return RD_ENOMEM;
+    res->cache = cache;
+    res->rand32 = rand32;
+    res->rand_ctx = rand_ctx;
+    if (opts) res->opts = *opts;
+    rd_res_opts_t *o = &res->opts;
+    o->upstream_port = (uint16_t)def(o->upstream_port, 53);
+    o->max_queries = def(o->max_queries, RD_RES_QUERIES_MAX);
+    o->max_queries_per_cut = def(o->max_queries_per_cut, RD_RES_QUERIES_PER_CUT);
+    if (o->max_queries_per_cut > RD_RES_QUERIES_PER_CUT)
+        o->max_queries_per_cut = RD_RES_QUERIES_PER_CUT;
+    o->max_referrals = def(o->max_referrals, RD_RES_REFERRALS_MAX);
+    o->max_cname = def(o->max_cname, RD_RES_CNAME_MAX);
+    if (o->max_cname > RD_RES_CNAME_MAX) o->max_cname = RD_RES_CNAME_MAX;
+    o->time_limit_ms = def(o->time_limit_ms, RD_RES_TIME_MAX_MS);
+    o->timeout_ms = def(o->timeout_ms, RD_RES_TIMEOUT_MS);
+
+    /* Names first, then addresses: the parse is done twice so record order does not matter. */
+    rd__cut_t *cut = &res->hints.cut;
+    static const uint8_t root[1] = {0};
+    rd_zone_opts_t zo = {.origin = root, .default_ttl = 3600000, .on_rr = hints_rr, .ctx = cut};
+    int r = rd_zone_parse_mem(hints, hints_len, "root-hints", &zo);
+    if (r == 0) {
+        for (unsigned i = 0; i < cut->nns; i++) cut->ns[i].naddr = 0;
+        r = rd_zone_parse_mem(hints, hints_len, "root-hints", &zo);
+    }
+    unsigned naddr = 0;
+    for (unsigned i = 0; i < cut->nns; i++) naddr += cut->ns[i].naddr;
+    if (r != 0 || naddr == 0) {
+        free(res);
+        return r < 0 ? r : RD_ESYNTAX;
+    }
+    for (unsigned i = 0; i < cut->nns; i++)
+        for (unsigned j = 0; j < cut->ns[i].naddr; j++) cut->ns[i].addr[j].port = o->upstream_port;
+    *out = res;
+    return 0;
+}
+
+void rd_res_free(rd_res_t *res)
+{
+    free(res);
+}
+
+/* ---- requests ---- */
+
+int rd_req_new(rd_res_t *res, const uint8_t *qname, uint16_t qtype, uint16_t qclass, bool do_bit,
+               bool cd, uint64_t now_ms, rd_req_t **out)
+{
+    size_t len;
+    if (!res || !qname || !out || rd_name_check(qname, RD_NAME_MAX, &len) != 0) return RD_EINVAL;
+    rd_req_t *req = calloc(1, sizeof(*req));
+    if (!req) return RD_ENOMEM;
+    rd_arena_init(&req->arena, NULL, 0, 0);
+    req->res = res;
+    rd_name_lower_copy(req->qname, qname);
+    req->qtype = qtype;
+    req->qclass = qclass;
+    req->do_bit = do_bit;
+    req->cd = cd;
+    req->start_ms = now_ms;
+    req->deadline_ms = now_ms + res->opts.time_limit_ms;
+    req->ede = -1;
+    req->nplan = 1;
+    rd__goal_t *g = &req->plan[0];
+    memcpy(g->qname, req->qname, len);
+    g->qtype = qtype;
+    g->state = RD__G_START;
+    *out = req;
+    return 0;
+}
+
+void rd_req_free(rd_req_t *req)
+{
+    if (!req) return;
+    rd_arena_free(&req->arena);
+    free(req);
+}
+
+void rd__iter_fail(rd_req_t *req, int ede, const char *reason)
+{
+    req->done = true;
+    req->rcode = RD_RCODE_SERVFAIL;
+    req->ede = ede;
+    req->reason = reason;
+    req->nans = 0;
+    req->neg = NULL;
+}
+
+rd__goal_t *rd__iter_top(rd_req_t *req)
+{
+    return &req->plan[req->nplan - 1];
+}
+
+bool rd__iter_addr_eq(const rd_addr_t *a, const rd_addr_t *b)
+{
+    if (a->family != b->family || a->port != b->port) return false;
+    return memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
+}
+
+static bool is_loopback(const rd_addr_t *a)
+{
+    static const uint8_t v6lo[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    if (a->family == 4) return a->addr[0] == 127;
+    return memcmp(a->addr, v6lo, 16) == 0;
+}
+
+static rd_cache_rdata_t *copy_rdata(rd_arena_t *ar, const rd_cache_rdata_t *src, unsigned n)
+{
+    rd_cache_rdata_t *d = rd_arena_alloc(ar, sizeof(*d) * (n ? n : 1));
+    if (!d) return NULL;
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t *p = rd_arena_alloc(ar, src[i].len ? src[i].len : 1);
+        if (!p) return NULL;
+        memcpy(p, src[i].data, src[i].len);
+        d[i].data = p;
+        d[i].len = src[i].len;
+    }
+    return d;
+}
+
+int rd__iter_add_answer(rd_req_t *req, const rd_cache_rrset_t *rs)
+{
+    if (req->nans >= RD_RES_ANSWER_RRSETS) return RD_ELIMIT;
+    rd_cache_rrset_t *d = &req->ans[req->nans];
+    *d = *rs;
+    uint8_t *owner = rd_arena_alloc(&req->arena, RD_NAME_MAX);
+    rd_cache_rdata_t *rdata = copy_rdata(&req->arena, rs->rdata, rs->count);
+    if (!owner || !rdata) return RD_ENOMEM;
+    rd_name_lower_copy(owner, rs->owner);
+    d->owner = owner;
+    d->rdata = rdata;
+    d->nsigs = 0;
+    d->rrsigs = NULL;
+    req->nans++;
+    return 0;
+}
+
+static void ns_add_addrs(rd__ns_t *ns, const rd_cache_rrset_t *rs, uint16_t port)
+{
+    uint16_t want = rs->type == RD_TYPE_A ? 4 : 16;
+    for (unsigned i = 0; i < rs->count && ns->naddr < RD_RES_ADDRS_PER_NS; i++) {
+        if (rs->rdata[i].len != want) continue;
+        rd_addr_t a = {.family = (uint8_t)(want == 4 ? 4 : 6), .port = port};
+        memcpy(a.addr, rs->rdata[i].data, want);
+        bool dup = false;
+        for (unsigned j = 0; j < ns->naddr; j++) dup |= rd__iter_addr_eq(&ns->addr[j], &a);
+        if (!dup) ns->addr[ns->naddr++] = a;
+    }
+}
+
+void rd__iter_sub_addrs(rd_req_t *req, const rd_cache_rrset_t *rs)
+{
+    rd__goal_t *g = rd__iter_top(req);
+    if (!g->sub || req->nplan < 2) return;
+    rd__goal_t *parent = &req->plan[req->nplan - 2];
+    if (!parent->cut || g->sub_ns < 0 || (unsigned)g->sub_ns >= parent->cut->nns) return;
+    ns_add_addrs(&parent->cut->ns[g->sub_ns], rs, req->res->opts.upstream_port);
+}
+
+/* ---- cache ---- */
+
+static const uint8_t *rdata_name_target(const rd_cache_rrset_t *rs)
+{
+    size_t len;
+    if (rs->count < 1 || rd_name_check(rs->rdata[0].data, rs->rdata[0].len, &len) != 0) return NULL;
+    return rs->rdata[0].data;
+}
+
+enum { FROM_CACHE_MISS = 0, FROM_CACHE_DONE = 1 };
+
+/* RFC 1034 s5.3.3 step 1: what the cache knows. CNAMEs are followed for the client's goal;
+ * NS-name lookups take no aliases (RFC 2181 s10.3). */
+static int goal_from_cache(rd_req_t *req, rd__goal_t *g, uint64_t now_s)
+{
+    rd_cache_t *c = req->res->cache;
+    for (;;) {
+        rd_cache_rrset_t rs;
+        rd_cache_neg_t neg;
+        int r = rd_cache_lookup_rrset(c, g->qname, g->qtype, req->qclass, now_s, false, &req->arena,
+                                      &rs);
+        if (r == 0) {
+            if (g->sub) {
+                rd__iter_sub_addrs(req, &rs);
+            } else {
+                if ((r = rd__iter_add_answer(req, &rs)) != 0) return r;
+                req->rcode = RD_RCODE_NOERROR;
+            }
+            g->state = RD__G_DONE;
+            return FROM_CACHE_DONE;
+        }
+        if (r != RD_ENOTFOUND) return r;
+        r = rd_cache_lookup_negative(c, g->qname, g->qtype, req->qclass, now_s, false, &req->arena,
+                                     &neg);
+        if (r == RD_ENOTFOUND)
+            r = rd_cache_lookup_nxdomain_above(c, g->qname, req->qclass, now_s, false, &req->arena,
+                                               &neg);
+        if (r == 0) {
+            if (!g->sub) {
+                req->neg = rd_arena_alloc(&req->arena, sizeof(*req->neg));
+                if (!req->neg) return RD_ENOMEM;
+                *req->neg = neg;
+                req->rcode = neg.kind == RD_CACHE_NXDOMAIN ? RD_RCODE_NXDOMAIN : RD_RCODE_NOERROR;
+            }
+            g->state = RD__G_DONE;
+            return FROM_CACHE_DONE;
+        }
+        if (r != RD_ENOTFOUND) return r;
+        if (g->sub || g->qtype == RD_TYPE_CNAME) return FROM_CACHE_MISS;
+        r = rd_cache_lookup_rrset(c, g->qname, RD_TYPE_CNAME, req->qclass, now_s, false,
+                                  &req->arena, &rs);
+        if (r == RD_ENOTFOUND) return FROM_CACHE_MISS;
+        if (r != 0) return r;
+        const uint8_t *target = rdata_name_target(&rs);
+        if (!target) return FROM_CACHE_MISS;
+        if (++req->cnames > req->res->opts.max_cname) {
+            rd__iter_fail(req, RD__EDE_OTHER, "CNAME chain too long");
+            return FROM_CACHE_DONE;
+        }
+        if ((r = rd__iter_add_answer(req, &rs)) != 0) return r;
+        rd_name_lower_copy(g->qname, target);
+    }
+}
+
+static void cut_from_ns(rd_req_t *req, rd__cut_t *cut, const rd_cache_rrset_t *ns, uint64_t now_s)
+{
+    rd_cache_t *c = req->res->cache;
+    for (unsigned i = 0; i < ns->count && cut->nns < RD_RES_NS_PER_CUT; i++) {
+        size_t len;
+        if (rd_name_check(ns->rdata[i].data, ns->rdata[i].len, &len) != 0) continue;
+        rd__ns_t *n = &cut->ns[cut->nns++];
+        memset(n, 0, sizeof(*n));
+        rd_name_lower_copy(n->name, ns->rdata[i].data);
+        static const uint16_t types[2] = {RD_TYPE_A, RD_TYPE_AAAA};
+        for (unsigned t = 0; t < 2; t++) {
+            rd_cache_rrset_t a;
+            if (rd_cache_lookup_rrset(c, n->name, types[t], RD_CLASS_IN, now_s, false, &req->arena,
+                                      &a) == 0)
+                ns_add_addrs(n, &a, req->res->opts.upstream_port);
+        }
+    }
+}
+
+/* The closest enclosing zone cut with NS in the cache; the hints at the top. Addresses of
+ * root servers missing from the cache come from the hints. */
+static rd__cut_t *find_cut(rd_req_t *req, const uint8_t *qname, uint64_t now_s)
+{
+    rd__cut_t *cut = rd_arena_alloc(&req->arena, sizeof(*cut));
+    if (!cut) return NULL;
+    const uint8_t *name = qname;
+    for (;;) {
+        rd_cache_rrset_t ns;
+        memset(cut, 0, sizeof(*cut));
+        if (rd_cache_lookup_rrset(req->res->cache, name, RD_TYPE_NS, RD_CLASS_IN, now_s, false,
+                                  &req->arena, &ns) == 0) {
+            rd_name_lower_copy(cut->name, name);
+            cut->from_cache = true;
+            cut_from_ns(req, cut, &ns, now_s);
+            if (cut->nns > 0) break;
+        }
+        if (name[0] == 0) {
+            *cut = req->res->hints.cut;
+            return cut;
+        }
+        name += name[0] + 1;
+    }
+    if (cut->name[0] == 0) {
+        const rd__cut_t *h = &req->res->hints.cut;
+        for (unsigned i = 0; i < cut->nns; i++)
+            for (unsigned j = 0; j < h->nns; j++)
+                if (cut->ns[i].naddr == 0 && rd_name_eq(cut->ns[i].name, h->ns[j].name)) {
+                    memcpy(cut->ns[i].addr, h->ns[j].addr, sizeof(h->ns[j].addr));
+                    cut->ns[i].naddr = h->ns[j].naddr;
+                }
+    }
+    return cut;
+}
+
+/* ---- sending ---- */
+
+/* The timeout of one try. TODO(issue 5, RTT): the smoothed RTT of this server from the
+ * infrastructure cache goes here; a fixed value for now. */
+static uint32_t server_timeout(const rd_req_t *req, const rd_addr_t *server)
+{
+    (void)server;
+    return req->res->opts.timeout_ms << req->round;
+}
+
+static bool usable(const rd_req_t *req, const rd__cut_t *cut, const rd_addr_t *a)
+{
+    const rd_res_opts_t *o = &req->res->opts;
+    if (a->family == 6 && o->no_ipv6) return false;
+    if (!o->allow_loopback_upstreams && is_loopback(a)) return false;
+    for (unsigned i = 0; i < cut->ntried; i++)
+        if (rd__iter_addr_eq(&cut->tried[i], a)) return false;
+    return true;
+}
+
+/* RFC 9156 s2.3: the name to send at the goal's cut, one label more than the cut each time
+ * (type A: NS queries for the hidden type upset some servers, as Unbound found). */
+static const uint8_t *qmin_name(const rd_req_t *req, rd__goal_t *g, uint16_t *type)
+{
+    *type = g->qtype;
+    if (!req->res->opts.qname_min || g->no_min) return g->qname;
+    int ql = rd_name_labels(g->qname), cl = rd_name_labels(g->cut->name);
+    if (g->min_labels <= cl) g->min_labels = cl + 1;
+    if (g->min_labels >= ql || g->min_queries >= RD_RES_QMIN_MAX) return g->qname;
+    const uint8_t *n = g->qname;
+    for (int i = 0; i < ql - g->min_labels; i++) n += n[0] + 1;
+    *type = RD_TYPE_A;
+    return n;
+}
+
+static int build_query(rd_req_t *req, rd__goal_t *g, const rd_addr_t *server, bool tcp)
+{
+    rd_res_t *res = req->res;
+    rd_mb_t b;
+    req->id = (uint16_t)res->rand32(res->rand_ctx);
+    /* RFC 1034 s5.3.1: RD=0 towards authoritative servers. */
+    rd_mb_init(&b, req->qwire, sizeof(req->qwire), sizeof(req->qwire), req->id, 0);
+    rd_edns_build_t e = {.udp_size = RD_RES_EDNS_UDP};
+    int r = rd_mb_reserve(&b, rd_edns_size(&e));
+    uint16_t stype;
+    const uint8_t *sname = qmin_name(req, g, &stype);
+    if (r == 0) r = rd_mb_question(&b, sname, stype, req->qclass);
+    if (r == 0) r = rd_mb_opt(&b, &e);
+    if (r != 0) return r;
+    req->qlen = rd_mb_finish(&b);
+    if (sname != g->qname) g->min_queries++;
+    memcpy(req->sname, sname, rd_name_len(sname));
+    req->stype = stype;
+    req->target = *server;
+    req->tcp = tcp;
+    req->round = g->cut->round;
+    req->token++;
+    req->queries++;
+    g->cut->queries++;
+    return 0;
+}
+
+enum { PICK_SENT = 0, PICK_SUB = 1, PICK_NONE = 2 };
+
+static bool in_plan(const rd_req_t *req, const uint8_t *name)
+{
+    for (unsigned i = 0; i < req->nplan; i++)
+        if (req->plan[i].sub && rd_name_eq(req->plan[i].qname, name)) return true;
+    return false;
+}
+
+/* Chooses the next server of the goal's cut: a random untried address; when none is known,
+ * a nested lookup of an NS name's address (at most RD_RES_NS_LOOKUPS_PER_CUT per cut). */
+static int pick_server(rd_req_t *req, rd__goal_t *g)
+{
+    rd__cut_t *cut = g->cut;
+    unsigned n = 0;
+    for (unsigned i = 0; i < cut->nns; i++)
+        for (unsigned j = 0; j < cut->ns[i].naddr; j++) n += usable(req, cut, &cut->ns[i].addr[j]);
+    if (n == 0 && cut->round < RD_RES_RETRY_ROUNDS) {
+        /* Another round over the servers that were silent (not those that answered badly). */
+        unsigned k = 0;
+        for (unsigned i = 0; i < cut->ntried; i++)
+            if (!cut->timed_out[i]) cut->tried[k++] = cut->tried[i];
+        if (k < cut->ntried) {
+            memset(cut->timed_out, 0, sizeof(cut->timed_out));
+            cut->ntried = k;
+            cut->round++;
+            return pick_server(req, g);
+        }
+    }
+    if (n > 0) {
+        unsigned k = req->res->rand32(req->res->rand_ctx) % n;
+        for (unsigned i = 0; i < cut->nns; i++)
+            for (unsigned j = 0; j < cut->ns[i].naddr; j++) {
+                const rd_addr_t *a = &cut->ns[i].addr[j];
+                if (!usable(req, cut, a) || k-- > 0) continue;
+                if (cut->ntried < RD_RES_QUERIES_PER_CUT) cut->tried[cut->ntried++] = *a;
+                int r = build_query(req, g, a, false);
+                return r ? r : PICK_SENT;
+            }
+    }
+    /* No address: look one NS name up. Names below the cut cannot be found without glue
+     * (the lookup would come back to this cut); in_plan stops longer cycles. */
+    if (cut->lookups >= RD_RES_NS_LOOKUPS_PER_CUT || req->nplan >= RD_RES_PLAN_MAX)
+        return PICK_NONE;
+    unsigned cand = 0;
+    for (unsigned i = 0; i < cut->nns; i++) {
+        rd__ns_t *ns = &cut->ns[i];
+        cand += ns->naddr == 0 && !ns->looked_up && !rd_name_in(ns->name, cut->name) &&
+                !in_plan(req, ns->name);
+    }
+    if (cand == 0) return PICK_NONE;
+    unsigned k = req->res->rand32(req->res->rand_ctx) % cand;
+    for (unsigned i = 0; i < cut->nns; i++) {
+        rd__ns_t *ns = &cut->ns[i];
+        if (ns->naddr != 0 || ns->looked_up || rd_name_in(ns->name, cut->name) ||
+            in_plan(req, ns->name) || k-- > 0)
+            continue;
+        ns->looked_up = true;
+        cut->lookups++;
+        rd__goal_t *s = &req->plan[req->nplan++];
+        memset(s, 0, sizeof(*s));
+        memcpy(s->qname, ns->name, rd_name_len(ns->name));
+        /* TODO: AAAA lookups when IPv6 transport is preferred; A only for now. */
+        s->qtype = RD_TYPE_A;
+        s->sub = true;
+        s->sub_ns = (int)i;
+        s->state = RD__G_START;
+        return PICK_SUB;
+    }
+    return PICK_NONE;
+}
+
+static void fill_action(const rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
+{
+    uint32_t t = server_timeout(req, &req->target);
+    /* Never wait past the client query's time limit. */
+    if (req->deadline_ms > now_ms && req->deadline_ms - now_ms < t)
+        t = (uint32_t)(req->deadline_ms - now_ms);
+    act->server = req->target;
+    act->tcp = req->tcp;
+    act->wire = req->qwire;
+    act->len = req->qlen;
+    act->id = req->id;
+    act->timeout_ms = t;
+    act->token = req->token;
+}
+
+static bool over_limits(rd_req_t *req, const rd__goal_t *g)
+{
+    const rd_res_opts_t *o = &req->res->opts;
+    if (req->queries >= o->max_queries) {
+        rd__iter_fail(req, RD__EDE_OTHER, "upstream query limit per client query reached");
+        return true;
+    }
+    if (g->cut && g->cut->queries >= o->max_queries_per_cut) {
+        rd__iter_fail(req, RD__EDE_OTHER, "upstream query limit per zone cut reached");
+        return true;
+    }
+    return false;
+}
+
+/* One transition of the top goal. Returns 1 when an action is ready in act, 0 to go on, or
+ * RD_RES_DONE / a negative code. */
+static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
+{
+    rd__goal_t *g = rd__iter_top(req);
+    uint64_t now_s = rd__res_now_s(now_ms);
+    int r;
+    switch (g->state) {
+    case RD__G_START:
+        r = goal_from_cache(req, g, now_s);
+        if (r < 0) return r;
+        if (req->done) return RD_RES_DONE;
+        if (r == FROM_CACHE_DONE) return 0;
+        g->min_labels = 0;
+        g->min_queries = 0;
+        g->no_min = false;
+        g->cut = find_cut(req, g->qname, now_s);
+        if (!g->cut) return RD_ENOMEM;
+        g->state = RD__G_QUERY;
+        return 0;
+    case RD__G_QUERY:
+        if (req->retry_tcp) {
+            /* TC=1 (RFC 7766 s5): the same server again, over TCP. */
+            req->retry_tcp = false;
+            if (over_limits(req, g)) return RD_RES_DONE;
+            rd_addr_t server = req->target;
+            if ((r = build_query(req, g, &server, true)) != 0) return r;
+            g->state = RD__G_WAIT;
+            fill_action(req, now_ms, act);
+            return 1;
+        }
+        if (over_limits(req, g)) return RD_RES_DONE;
+        r = pick_server(req, g);
+        if (r < 0) return r;
+        if (r == PICK_SENT) {
+            g->state = RD__G_WAIT;
+            fill_action(req, now_ms, act);
+            return 1;
+        }
+        if (r == PICK_NONE) {
+            /* A cached cut whose servers cannot be reached at all (glue expired before the
+             * NS): the parent's servers will refer us again (Unbound does the same). */
+            rd__cut_t *c = g->cut;
+            if (c->from_cache && c->queries == 0 && c->name[0] != 0) {
+                g->cut = find_cut(req, c->name + c->name[0] + 1, now_s);
+                if (!g->cut) return RD_ENOMEM;
+                return 0;
+            }
+            g->state = RD__G_FAILED;
+        }
+        return 0;
+    case RD__G_WAIT: return RD_RES_WAIT;
+    case RD__G_DONE:
+    case RD__G_FAILED:
+        if (g->sub) {
+            req->nplan--;
+            rd__iter_top(req)->state = RD__G_QUERY;
+            return 0;
+        }
+        if (g->state == RD__G_FAILED) {
+            /* RFC 8914 s4.23: 23 when servers were reached but spoke garbage; otherwise 22
+             * (dead, refusing, lame or not allowed: no authority could be reached). */
+            if (req->malformed && !req->timeouts)
+                rd__iter_fail(req, RD__EDE_NETWORK, "the zone's servers sent malformed replies");
+            else if (req->timeouts)
+                rd__iter_fail(req, RD__EDE_NO_REACHABLE, "no server of the zone answered");
+            else
+                rd__iter_fail(req, RD__EDE_NO_REACHABLE,
+                              "no usable server: all lame, refusing or not allowed");
+        }
+        req->done = true;
+        return RD_RES_DONE;
+    }
+    return RD_EBUG;
+}
+
+int rd_req_step(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
+{
+    if (req->done) return RD_RES_DONE;
+    memset(act, 0, sizeof(*act));
+    for (int i = 0; i < RD_RES_STEP_LOOPS; i++) {
+        if (rd__iter_top(req)->state == RD__G_WAIT) return RD_RES_WAIT;
+        if (now_ms >= req->deadline_ms) {
+            rd__iter_fail(req, RD__EDE_NO_REACHABLE, "time limit per client query reached");
+            return RD_RES_DONE;
+        }
+        int r = advance(req, now_ms, act);
+        if (r == 1) return RD_RES_SEND;
+        if (r == RD_RES_DONE || r == RD_RES_WAIT) return r;
+        if (r < 0) {
+            rd__iter_fail(req, RD__EDE_OTHER, rd_strerror(r));
+            return r;
+        }
+    }
+    rd__iter_fail(req, RD__EDE_OTHER, "resolution did not converge");
+    return RD_EBUG;
+}
+
+/* ---- replies ---- */
+
+int rd_req_timeout(rd_req_t *req, uint32_t token, uint64_t now_ms)
+{
+    (void)now_ms;
+    rd__goal_t *g = rd__iter_top(req);
+    if (req->done || g->state != RD__G_WAIT || token != req->token) return RD_RES_IGNORED;
+    req->timeouts++;
+    req->retry_tcp = false;
+    rd__cut_t *cut = g->cut;
+    for (unsigned i = 0; i < cut->ntried; i++)
+        if (rd__iter_addr_eq(&cut->tried[i], &req->target)) cut->timed_out[i] = true;
+    g->state = RD__G_QUERY;
+    return 0;
+}
+
+int rd_req_reply(rd_req_t *req, uint32_t token, const rd_addr_t *from, const uint8_t *wire,
+                 size_t len, uint64_t now_ms)
+{
+    rd__goal_t *g = rd__iter_top(req);
+    if (req->done || g->state != RD__G_WAIT || token != req->token) return RD_RES_IGNORED;
+    if (!from || !rd__iter_addr_eq(from, &req->target)) return RD_RES_IGNORED;
+    rd_msg_t m;
+    if (rd_msg_parse_question(&m, wire, len) != 0) return RD_RES_IGNORED;
+    if (m.id != req->id || !(m.flags & RD_F_QR) || RD_OPCODE(m.flags) != RD_OPCODE_QUERY ||
+        m.count[RD_SEC_QD] != 1)
+        return RD_RES_IGNORED;
+    uint8_t qn[RD_NAME_MAX];
+    size_t pos = RD_HDR_LEN;
+    const rd_rr_t *q = rd_msg_rr(&m, RD_SEC_QD, 0);
+    if (rd_name_unpack(wire, len, &pos, qn, NULL) != 0 || !rd_name_eq(qn, req->sname) ||
+        q->type != req->stype || q->rclass != req->qclass)
+        return RD_RES_IGNORED;
+    /* It is the reply to our query: from here on it is consumed. */
+    if ((m.flags & RD_F_TC) && !req->tcp) {
+        req->retry_tcp = true;
+        g->state = RD__G_QUERY;
+        return 0;
+    }
+    req->retry_tcp = false;
+    if (rd_msg_parse(&m, wire, len, &req->arena) != 0) {
+        req->malformed++;
+        g->state = RD__G_QUERY; /* malformed: next server */
+        return 0;
+    }
+    int r = rd__iter_classify(req, &m, now_ms);
+    if (r < 0) rd__iter_fail(req, RD__EDE_OTHER, rd_strerror(r));
+    return 0;
+}
+
+void rd_req_result(const rd_req_t *req, rd_req_result_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->rcode = req->done ? req->rcode : RD_RCODE_SERVFAIL;
+    out->nrrsets = req->nans;
+    out->rrsets = req->ans;
+    out->neg = req->neg;
+    out->ede = req->rcode == RD_RCODE_SERVFAIL ? req->ede : -1;
+    out->reason = req->reason;
+    out->queries = req->queries;
+    out->timeouts = req->timeouts;
+}

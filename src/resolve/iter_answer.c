@@ -1,0 +1,73 @@
+/* The response to the client once a request is done: RA set, AA clear (we are not the
+ * authority), RD copied (RFC 1035 s4.1.1), the answer chain, the SOA for negative answers
+ * (RFC 2308 s3), SERVFAIL with an Extended DNS Error (RFC 8914) when resolution failed. */
+#include <string.h>
+
+#include "resolve/iter_int.h"
+
+/* RFC 2308 s5 / RFC 1035 s3.2.1: the negative TTL is what the SOA goes out with. */
+static uint32_t neg_ttl(const rd_cache_neg_t *neg)
+{
+    return neg->ttl;
+}
+
+int rd_req_answer(const rd_req_t *req, uint16_t client_id, const uint8_t *client_qname,
+                  bool client_rd, bool client_edns, uint16_t udp_limit, uint8_t *out, size_t cap,
+                  size_t *len)
+{
+    if (!req->done || !client_qname || !out || !len) return RD_EINVAL;
+    int rcode = req->rcode;
+    uint16_t flags = (uint16_t)(RD_F_QR | RD_F_RA | (client_rd ? RD_F_RD : 0) |
+                                (req->cd ? RD_F_CD : 0) | (rcode & 0xF));
+    size_t limit = udp_limit < 512 ? 512 : udp_limit;
+    if (!client_edns && limit > 512 && udp_limit != RD_MSG_MAX) limit = 512;
+    rd_mb_t b;
+    rd_mb_init(&b, out, cap, limit, client_id, flags);
+
+    rd_edns_build_t e = {.udp_size = RD_RES_EDNS_UDP, .flags = req->do_bit ? RD_EDNS_DO : 0};
+    rd_edns_opt_t opt;
+    uint8_t ede[2 + 128];
+    if (client_edns && rcode == RD_RCODE_SERVFAIL && req->ede >= 0) {
+        const char *text = req->reason ? req->reason : "";
+        size_t tl = strlen(text);
+        if (tl > sizeof(ede) - 2) tl = sizeof(ede) - 2;
+        ede[0] = (uint8_t)(req->ede >> 8);
+        ede[1] = (uint8_t)req->ede;
+        memcpy(ede + 2, text, tl);
+        opt = (rd_edns_opt_t){RD_EDNS_EDE, (uint16_t)(2 + tl), ede};
+        e.opts = &opt;
+        e.nopts = 1;
+    }
+    int r = 0;
+    if (client_edns) r = rd_mb_reserve(&b, rd_edns_size(&e));
+    if (r == 0) r = rd_mb_question(&b, client_qname, req->qtype, req->qclass);
+    if (r != 0) return r;
+
+    if (rcode != RD_RCODE_SERVFAIL) {
+        for (unsigned i = 0; i < req->nans && !b.full; i++) {
+            const rd_cache_rrset_t *rs = &req->ans[i];
+            /* The client's spelling of its own name (RFC 4343), compressed to the question. */
+            const uint8_t *owner = rd_name_eq(rs->owner, client_qname) ? client_qname : rs->owner;
+            rd_mb_mark_t mk;
+            rd_mb_mark(&b, &mk);
+            for (unsigned j = 0; j < rs->count; j++) {
+                r = rd_mb_rr(&b, RD_SEC_AN, owner, rs->type, rs->rclass, rs->ttl, rs->rdata[j].data,
+                             rs->rdata[j].len);
+                if (r == RD_ESPACE) {
+                    rd_mb_rollback(&b, &mk); /* whole RRsets only; TC is set */
+                    break;
+                }
+                if (r != 0) return r;
+            }
+        }
+        if (req->neg && !b.full) {
+            const rd_cache_neg_t *n = req->neg;
+            r = rd_mb_rr(&b, RD_SEC_NS, n->soa_owner, RD_TYPE_SOA, n->rclass, neg_ttl(n),
+                         n->soa.data, n->soa.len);
+            if (r != 0 && r != RD_ESPACE) return r;
+        }
+    }
+    if (client_edns && (r = rd_mb_opt(&b, &e)) != 0) return r;
+    *len = rd_mb_finish(&b);
+    return 0;
+}

@@ -1,0 +1,118 @@
+/* Internals of the iterative engine shared by src/resolve/iter*.c. */
+#ifndef RD_RESOLVE_ITER_INT_H
+#define RD_RESOLVE_ITER_INT_H
+
+#include "base/limits.h"
+#include "resolverd/resolve.h"
+
+/* RFC 8914 s4 info codes */
+enum { RD__EDE_OTHER = 0, RD__EDE_NO_REACHABLE = 22, RD__EDE_NETWORK = 23 };
+
+typedef struct {
+    uint8_t name[RD_NAME_MAX];
+    uint8_t naddr;
+    bool looked_up; /* an address lookup was tried (at most once per cut) */
+    rd_addr_t addr[RD_RES_ADDRS_PER_NS];
+} rd__ns_t;
+
+/* A zone cut with its servers (Knot's kr_zonecut): from the cache, the hints or a referral. */
+typedef struct {
+    uint8_t name[RD_NAME_MAX];
+    unsigned nns;
+    rd__ns_t ns[RD_RES_NS_PER_CUT];
+    unsigned ntried;
+    rd_addr_t tried[RD_RES_QUERIES_PER_CUT]; /* addresses already asked at this cut */
+    unsigned queries;                        /* sent at this cut */
+    unsigned lookups;                        /* NS-name address lookups started */
+    bool from_cache;                         /* found in the cache (not a referral just received) */
+    bool timed_out[RD_RES_QUERIES_PER_CUT];  /* tried[i] did not answer */
+    uint8_t round; /* 0, then RD_RES_RETRY_ROUNDS more rounds over silent servers */
+} rd__cut_t;
+
+/* What a goal is doing (house rule 8). */
+enum rd__goal_state {
+    RD__G_START = 0, /* look in the cache, else find the closest cut */
+    RD__G_QUERY,     /* choose a server at the cut and send */
+    RD__G_WAIT,      /* a query is outstanding */
+    RD__G_DONE,      /* answered (positive or negative) */
+    RD__G_FAILED,    /* no answer can be had */
+};
+
+/* One entry of the resolution plan: the client's question or an NS name's address. */
+typedef struct {
+    uint8_t qname[RD_NAME_MAX];
+    uint16_t qtype;
+    bool sub;   /* an NS-name address lookup for the goal below it */
+    int sub_ns; /* sub: index in the parent cut's NS list to fill */
+    int state;  /* enum rd__goal_state */
+    unsigned referrals;
+    rd__cut_t *cut;
+    /* QNAME minimisation (RFC 9156): labels of qname to send at this cut, queries sent
+     * minimised, and whether it is off for this goal (a server gave NXDOMAIN to it) */
+    int min_labels;
+    unsigned min_queries;
+    bool no_min;
+} rd__goal_t;
+
+typedef struct {
+    rd__cut_t cut; /* ".": the hints' servers and addresses */
+} rd__hints_t;
+
+struct rd_res {
+    rd_cache_t *cache;
+    rd__hints_t hints;
+    rd_res_opts_t opts; /* defaults filled in */
+    rd_res_rand_fn rand32;
+    void *rand_ctx;
+};
+
+struct rd_req {
+    rd_res_t *res;
+    rd_arena_t arena;
+    uint8_t qname[RD_NAME_MAX]; /* the client's question */
+    uint16_t qtype, qclass;
+    bool do_bit, cd;
+    uint64_t start_ms, deadline_ms;
+    bool done;
+    rd__goal_t plan[RD_RES_PLAN_MAX];
+    unsigned nplan;
+    /* the outstanding (or last) upstream query */
+    rd_addr_t target;
+    bool tcp, retry_tcp;
+    uint16_t id;
+    uint8_t round; /* retry round of the outstanding query (its timeout doubles) */
+    uint32_t token;
+    uint8_t qwire[RD_NAME_MAX + 64];
+    uint8_t sname[RD_NAME_MAX]; /* the question sent (minimised or not) */
+    uint16_t stype;
+    size_t qlen;
+    /* counters against the limits */
+    unsigned queries, timeouts, cnames;
+    unsigned malformed; /* replies that did not parse */
+    /* result */
+    int rcode;
+    rd_cache_rrset_t ans[RD_RES_ANSWER_RRSETS];
+    unsigned nans;
+    rd_cache_neg_t *neg;
+    int ede;
+    const char *reason;
+};
+
+static inline uint64_t rd__res_now_s(uint64_t now_ms)
+{
+    return now_ms / 1000;
+}
+
+/* iter.c */
+void rd__iter_fail(rd_req_t *req, int ede, const char *reason);
+rd__goal_t *rd__iter_top(rd_req_t *req);
+/* Appends an RRset (copied into the arena) to the answer of the client's goal. */
+int rd__iter_add_answer(rd_req_t *req, const rd_cache_rrset_t *rs);
+/* Fills the parent's NS entry from an A/AAAA RRset found for a sub goal. */
+void rd__iter_sub_addrs(rd_req_t *req, const rd_cache_rrset_t *rs);
+bool rd__iter_addr_eq(const rd_addr_t *a, const rd_addr_t *b);
+
+/* iter_reply.c: classifies a verified reply for the top goal and moves its state. */
+int rd__iter_classify(rd_req_t *req, const rd_msg_t *m, uint64_t now_ms);
+
+#endif

@@ -1,0 +1,320 @@
+/* Classifying an upstream reply (RFC 1034 s5.3.3 step 4, RFC 2308, RFC 2181 s5.4.1): answer,
+ * CNAME, referral, NXDOMAIN, NODATA, lame or error; caching only what is in bailiwick of the
+ * zone cut the server was asked as (Unbound's scrubber: data outside the server's zone is
+ * dropped, glue must be below the cut). */
+#include <string.h>
+
+#include "resolve/iter_int.h"
+
+/* Collects the RRset (owner, type) of one section, rdata uncompressed into the arena.
+ * Returns the number of records (0: none) or a negative code. */
+static int collect(rd_req_t *req, const rd_msg_t *m, int sec, const uint8_t *owner, uint16_t type,
+                   rd_cache_rrset_t *out)
+{
+    unsigned n = 0;
+    uint8_t name[RD_NAME_MAX];
+    for (unsigned i = 0; i < m->count[sec]; i++) {
+        const rd_rr_t *rr = rd_msg_rr(m, sec, i);
+        size_t pos = rr->owner;
+        if (rr->type != type || rr->rclass != req->qclass) continue;
+        if (rd_name_unpack(m->wire, m->len, &pos, name, NULL) != 0) continue;
+        n += rd_name_eq(name, owner);
+    }
+    if (n == 0) return 0;
+    rd_cache_rdata_t *rd = rd_arena_alloc(&req->arena, n * sizeof(*rd));
+    uint8_t *own = rd_arena_alloc(&req->arena, RD_NAME_MAX);
+    if (!rd || !own) return RD_ENOMEM;
+    rd_name_lower_copy(own, owner);
+    memset(out, 0, sizeof(*out));
+    out->owner = own;
+    out->type = type;
+    out->rclass = req->qclass;
+    out->ttl = RD_CACHE_TTL_MAX;
+    out->rdata = rd;
+    unsigned k = 0;
+    for (unsigned i = 0; i < m->count[sec] && k < n; i++) {
+        const rd_rr_t *rr = rd_msg_rr(m, sec, i);
+        size_t pos = rr->owner;
+        if (rr->type != type || rr->rclass != req->qclass) continue;
+        if (rd_name_unpack(m->wire, m->len, &pos, name, NULL) != 0 || !rd_name_eq(name, owner))
+            continue;
+        /* Uncompressed rdata grows by at most the names it holds: 2 names x 255 for SOA. */
+        size_t cap = (size_t)rr->rdlen + 2 * RD_NAME_MAX, len = 0;
+        uint8_t *d = rd_arena_alloc(&req->arena, cap);
+        if (!d) return RD_ENOMEM;
+        if (rd_rdata_unpack(m->wire, m->len, rr->rdata, rr->rdlen, type, d, cap, &len) != 0)
+            continue;
+        bool dup = false;
+        for (unsigned j = 0; j < k; j++) dup |= rd[j].len == len && memcmp(rd[j].data, d, len) == 0;
+        if (dup) continue;
+        rd[k].data = d;
+        rd[k].len = (uint16_t)len;
+        k++;
+        uint32_t ttl = rr->ttl > RD_CACHE_TTL_MAX ? 0 : rr->ttl;
+        if (ttl < out->ttl) out->ttl = ttl; /* RFC 2181 s5.2: one TTL per RRset */
+    }
+    out->count = (uint16_t)k;
+    return (int)k;
+}
+
+/* The owner of the first record of a type in a section, or false. */
+static bool first_owner(const rd_msg_t *m, int sec, uint16_t type, uint8_t *owner)
+{
+    for (unsigned i = 0; i < m->count[sec]; i++) {
+        const rd_rr_t *rr = rd_msg_rr(m, sec, i);
+        size_t pos = rr->owner;
+        if (rr->type == type && rd_name_unpack(m->wire, m->len, &pos, owner, NULL) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void cache_put(rd_req_t *req, rd_cache_rrset_t *rs, uint8_t rank, uint64_t now_ms)
+{
+    rs->rank = rank;
+    rs->security = RD_CACHE_SEC_UNCHECKED;
+    /* A failed insert (too big, TTL 0) only costs a later query: the request goes on with
+     * its own copy. */
+    (void)rd_cache_insert_rrset(req->res->cache, rs, rd__res_now_s(now_ms));
+}
+
+/* Records a final positive RRset for the top goal. */
+static int goal_answer(rd_req_t *req, rd__goal_t *g, const rd_cache_rrset_t *rs)
+{
+    g->state = RD__G_DONE;
+    if (g->sub) {
+        rd__iter_sub_addrs(req, rs);
+        return 0;
+    }
+    req->rcode = RD_RCODE_NOERROR;
+    return rd__iter_add_answer(req, rs);
+}
+
+/* NXDOMAIN / NODATA for the top goal at name; the SOA (when in bailiwick) is cached and kept. */
+static int goal_negative(rd_req_t *req, rd__goal_t *g, const rd_msg_t *m, const uint8_t *name,
+                         bool nxdomain, bool aa, uint64_t now_ms)
+{
+    g->state = RD__G_DONE;
+    uint8_t soa_owner[RD_NAME_MAX];
+    rd_cache_rrset_t soa;
+    rd_cache_neg_t *neg = NULL;
+    /* RFC 2308 s5: the SOA must be the zone's (in bailiwick of the cut and above the name). */
+    if (first_owner(m, RD_SEC_NS, RD_TYPE_SOA, soa_owner) && rd_name_in(soa_owner, g->cut->name) &&
+        rd_name_in(name, soa_owner)) {
+        int r = collect(req, m, RD_SEC_NS, soa_owner, RD_TYPE_SOA, &soa);
+        if (r < 0) return r;
+        if (r == 1 && soa.rdata[0].len >= 20) {
+            neg = rd_arena_alloc(&req->arena, sizeof(*neg));
+            uint8_t *own = rd_arena_alloc(&req->arena, RD_NAME_MAX);
+            if (!neg || !own) return RD_ENOMEM;
+            rd_name_lower_copy(own, name);
+            memset(neg, 0, sizeof(*neg));
+            neg->owner = own;
+            neg->type = nxdomain ? 0 : g->qtype;
+            neg->rclass = req->qclass;
+            neg->kind = nxdomain ? RD_CACHE_NXDOMAIN : RD_CACHE_NODATA;
+            neg->rank = aa ? RD_CACHE_RANK_AUTH_AUTHORITY : RD_CACHE_RANK_AUTHORITY;
+            neg->security = RD_CACHE_SEC_UNCHECKED;
+            neg->soa_owner = soa.owner;
+            neg->soa = soa.rdata[0];
+            /* RFC 2308 s5: the lesser of the SOA TTL and its MINIMUM. */
+            const uint8_t *mp = soa.rdata[0].data + soa.rdata[0].len - 4;
+            uint32_t minimum =
+                (uint32_t)mp[0] << 24 | (uint32_t)mp[1] << 16 | (uint32_t)mp[2] << 8 | mp[3];
+            neg->ttl = soa.ttl < minimum ? soa.ttl : minimum;
+            (void)rd_cache_insert_negative(req->res->cache, neg, rd__res_now_s(now_ms));
+        }
+    }
+    if (!g->sub) {
+        req->rcode = nxdomain ? RD_RCODE_NXDOMAIN : RD_RCODE_NOERROR;
+        req->neg = neg;
+    }
+    return 0;
+}
+
+static int referral(rd_req_t *req, rd__goal_t *g, const rd_msg_t *m, const uint8_t *zone,
+                    uint64_t now_ms)
+{
+    if (++g->referrals > req->res->opts.max_referrals) {
+        rd__iter_fail(req, RD__EDE_OTHER, "referral limit reached");
+        return 0;
+    }
+    rd_cache_rrset_t ns;
+    int r = collect(req, m, RD_SEC_NS, zone, RD_TYPE_NS, &ns);
+    if (r <= 0) return r;
+    cache_put(req, &ns, RD_CACHE_RANK_AUTHORITY, now_ms);
+    rd__cut_t *cut = rd_arena_alloc(&req->arena, sizeof(*cut));
+    if (!cut) return RD_ENOMEM;
+    memset(cut, 0, sizeof(*cut));
+    rd_name_lower_copy(cut->name, zone);
+    const uint8_t *server_zone = g->cut->name;
+    for (unsigned i = 0; i < ns.count && cut->nns < RD_RES_NS_PER_CUT; i++) {
+        size_t len;
+        if (rd_name_check(ns.rdata[i].data, ns.rdata[i].len, &len) != 0) continue;
+        rd__ns_t *n = &cut->ns[cut->nns++];
+        rd_name_lower_copy(n->name, ns.rdata[i].data);
+        /* Glue only from within the zone of the server that sent it (in bailiwick). */
+        if (!rd_name_in(n->name, server_zone)) continue;
+        static const uint16_t types[2] = {RD_TYPE_A, RD_TYPE_AAAA};
+        for (unsigned t = 0; t < 2; t++) {
+            rd_cache_rrset_t a;
+            r = collect(req, m, RD_SEC_AR, n->name, types[t], &a);
+            if (r < 0) return r;
+            if (r == 0) continue;
+            cache_put(req, &a, RD_CACHE_RANK_ADDITIONAL, now_ms);
+            uint16_t want = types[t] == RD_TYPE_A ? 4 : 16;
+            for (unsigned j = 0; j < a.count && n->naddr < RD_RES_ADDRS_PER_NS; j++) {
+                if (a.rdata[j].len != want) continue;
+                rd_addr_t *ad = &n->addr[n->naddr++];
+                memset(ad, 0, sizeof(*ad));
+                ad->family = (uint8_t)(want == 4 ? 4 : 6);
+                ad->port = req->res->opts.upstream_port;
+                memcpy(ad->addr, a.rdata[j].data, want);
+            }
+        }
+    }
+    /* Addresses of out-of-bailiwick names may already be cached. */
+    for (unsigned i = 0; i < cut->nns; i++) {
+        rd__ns_t *n = &cut->ns[i];
+        if (n->naddr) continue;
+        static const uint16_t types[2] = {RD_TYPE_A, RD_TYPE_AAAA};
+        for (unsigned t = 0; t < 2; t++) {
+            rd_cache_rrset_t a;
+            if (rd_cache_lookup_rrset(req->res->cache, n->name, types[t], RD_CLASS_IN,
+                                      rd__res_now_s(now_ms), false, &req->arena, &a) != 0)
+                continue;
+            uint16_t want = types[t] == RD_TYPE_A ? 4 : 16;
+            for (unsigned j = 0; j < a.count && n->naddr < RD_RES_ADDRS_PER_NS; j++) {
+                if (a.rdata[j].len != want) continue;
+                rd_addr_t *ad = &n->addr[n->naddr++];
+                memset(ad, 0, sizeof(*ad));
+                ad->family = (uint8_t)(want == 4 ? 4 : 6);
+                ad->port = req->res->opts.upstream_port;
+                memcpy(ad->addr, a.rdata[j].data, want);
+            }
+        }
+    }
+    g->cut = cut;
+    g->state = RD__G_QUERY;
+    return 0;
+}
+
+/* RFC 6672 s3.1: a CNAME synthesised from a DNAME comes after the DNAME; the client gets both.
+ * Synthesis from a cached DNAME is not done (TODO): the cached CNAME serves repeats. */
+static int dname_above(rd_req_t *req, const rd_msg_t *m, const uint8_t *cur, const uint8_t *zone,
+                       bool aa, uint64_t now_ms)
+{
+    uint8_t owner[RD_NAME_MAX];
+    for (unsigned i = 0; i < m->count[RD_SEC_AN]; i++) {
+        const rd_rr_t *rr = rd_msg_rr(m, RD_SEC_AN, i);
+        size_t pos = rr->owner;
+        if (rr->type != RD_TYPE_DNAME || rd_name_unpack(m->wire, m->len, &pos, owner, NULL) != 0)
+            continue;
+        if (!rd_name_in(cur, owner) || rd_name_eq(cur, owner) || !rd_name_in(owner, zone)) continue;
+        rd_cache_rrset_t rs;
+        int r = collect(req, m, RD_SEC_AN, owner, RD_TYPE_DNAME, &rs);
+        if (r <= 0) return r;
+        cache_put(req, &rs, aa ? RD_CACHE_RANK_AUTH_ANSWER : RD_CACHE_RANK_ANSWER, now_ms);
+        return rd__iter_add_answer(req, &rs);
+    }
+    return 0;
+}
+
+/* The server answered: the next question at this cut may go to any of its servers again. */
+static void cut_progress(rd__cut_t *cut)
+{
+    cut->ntried = 0;
+    cut->round = 0;
+    memset(cut->timed_out, 0, sizeof(cut->timed_out));
+}
+
+/* A reply to a minimised question (RFC 9156 s3): a referral moves down; anything else that
+ * is authoritative means no cut at that name, so one more label is sent. NXDOMAIN turns
+ * minimisation off for the goal (relaxed mode: broken servers answer it for empty
+ * non-terminals) and the full name is asked. Nothing else from the reply is used. */
+static int classify_minimised(rd_req_t *req, rd__goal_t *g, const rd_msg_t *m, uint64_t now_ms)
+{
+    const uint8_t *zone = g->cut->name;
+    int rcode = rd_msg_rcode(m);
+    bool aa = (m->flags & RD_F_AA) != 0;
+    if (rcode != RD_RCODE_NOERROR && rcode != RD_RCODE_NXDOMAIN) return 0;
+    uint8_t ns_owner[RD_NAME_MAX];
+    bool has_ns = first_owner(m, RD_SEC_NS, RD_TYPE_NS, ns_owner);
+    if (!aa && has_ns) {
+        if (rd_name_in(ns_owner, zone) && !rd_name_eq(ns_owner, zone) &&
+            rd_name_in(g->qname, ns_owner))
+            return referral(req, g, m, ns_owner, now_ms);
+        return 0; /* lame */
+    }
+    if (!aa) return 0;
+    if (rcode == RD_RCODE_NXDOMAIN)
+        g->no_min = true;
+    else
+        g->min_labels++;
+    cut_progress(g->cut);
+    return 0;
+}
+
+int rd__iter_classify(rd_req_t *req, const rd_msg_t *m, uint64_t now_ms)
+{
+    rd__goal_t *g = rd__iter_top(req);
+    const uint8_t *zone = g->cut->name;
+    int rcode = rd_msg_rcode(m);
+    bool aa = (m->flags & RD_F_AA) != 0;
+    g->state = RD__G_QUERY; /* unless classified below: next server */
+    if (!rd_name_eq(req->sname, g->qname) || req->stype != g->qtype)
+        return classify_minimised(req, g, m, now_ms);
+    if (rcode != RD_RCODE_NOERROR && rcode != RD_RCODE_NXDOMAIN) return 0;
+
+    /* Answer section: the data, or a CNAME chain the server followed inside its zone. */
+    uint8_t cur[RD_NAME_MAX];
+    memcpy(cur, g->qname, rd_name_len(g->qname));
+    bool moved = false;
+    for (;;) {
+        if (!rd_name_in(cur, zone)) break; /* out of bailiwick: never used */
+        rd_cache_rrset_t rs;
+        int r = collect(req, m, RD_SEC_AN, cur, g->qtype, &rs);
+        if (r < 0) return r;
+        if (r > 0) {
+            cache_put(req, &rs, aa ? RD_CACHE_RANK_AUTH_ANSWER : RD_CACHE_RANK_ANSWER, now_ms);
+            return goal_answer(req, g, &rs);
+        }
+        if (g->sub || g->qtype == RD_TYPE_CNAME) break;
+        r = collect(req, m, RD_SEC_AN, cur, RD_TYPE_CNAME, &rs);
+        if (r < 0) return r;
+        if (r == 0) break;
+        if ((r = dname_above(req, m, cur, zone, aa, now_ms)) != 0) return r;
+        cache_put(req, &rs, aa ? RD_CACHE_RANK_AUTH_ANSWER : RD_CACHE_RANK_ANSWER, now_ms);
+        if (++req->cnames > req->res->opts.max_cname) {
+            rd__iter_fail(req, RD__EDE_OTHER, "CNAME chain too long");
+            return 0;
+        }
+        if ((r = rd__iter_add_answer(req, &rs)) != 0) return r;
+        rd_name_lower_copy(cur, rs.rdata[0].data);
+        moved = true;
+    }
+    if (moved) {
+        /* RFC 1034 s5.3.3 step 4c: restart at the alias target, from the cache and its own
+         * closest cut. An NXDOMAIN for the target from this same zone ends it here. */
+        if (rcode == RD_RCODE_NXDOMAIN && rd_name_in(cur, zone))
+            return goal_negative(req, g, m, cur, true, aa, now_ms);
+        memcpy(g->qname, cur, rd_name_len(cur));
+        g->state = RD__G_START;
+        g->referrals = 0;
+        return 0;
+    }
+    if (rcode == RD_RCODE_NXDOMAIN) return goal_negative(req, g, m, g->qname, true, aa, now_ms);
+
+    uint8_t ns_owner[RD_NAME_MAX];
+    bool has_ns = first_owner(m, RD_SEC_NS, RD_TYPE_NS, ns_owner);
+    bool has_soa = first_owner(m, RD_SEC_NS, RD_TYPE_SOA, cur);
+    if (!aa && has_ns) {
+        /* A referral must go down: below the cut we asked and at or above the name. */
+        if (rd_name_in(ns_owner, zone) && !rd_name_eq(ns_owner, zone) &&
+            rd_name_in(g->qname, ns_owner))
+            return referral(req, g, m, ns_owner, now_ms);
+        return 0; /* upward or sideways: lame, next server */
+    }
+    if (aa || has_soa) return goal_negative(req, g, m, g->qname, false, aa, now_ms);
+    return 0; /* empty, not authoritative, no delegation: next server */
+}

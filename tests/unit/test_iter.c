@@ -1,0 +1,865 @@
+/* The iterative engine (src/resolve/iter*.c) against a fake network inside the test: every
+ * lab server of zones/lab/servers.conf answers from its zone files through rd_zone_answer and
+ * the message builder (exactly what NSD would send, AA and referrals included); dead servers
+ * drop queries. A virtual clock moves by 1 ms per reply and by the timeout per drop. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resolverd/cache.h"
+#include "resolverd/conf.h"
+#include "resolverd/msg.h"
+#include "resolverd/name.h"
+#include "resolverd/resolve.h"
+#include "resolverd/rrtype.h"
+#include "resolverd/zonedb.h"
+
+#define LAB RD_SOURCE_DIR "/zones/lab/"
+
+/* ---- the fake network ---- */
+
+typedef struct {
+    rd_addr_t addr;
+    rd_zoneset_t *zones; /* NULL: dead or sink, nothing answers */
+} fake_srv_t;
+
+#define MAX_SRV 64
+static fake_srv_t srv[MAX_SRV];
+static unsigned nsrv;
+
+/* A test may take over answering: return 1 with a reply in out, 0 to drop, -1 for default. */
+typedef int (*hook_fn)(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out, size_t cap,
+                       size_t *len);
+static hook_fn hook;
+
+static const uint8_t *wire(const char *text, uint8_t *buf)
+{
+    cr_assert_eq(rd_name_from_text(text, strlen(text), NULL, buf, NULL), 0, "name %s", text);
+    return buf;
+}
+
+static void add_zones(fake_srv_t *s, char *zones)
+{
+    if (strcmp(zones, "-") == 0) return;
+    for (char *save = NULL, *z = strtok_r(zones, ",", &save); z; z = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(z, '=');
+        cr_assert_not_null(eq);
+        *eq = 0;
+        uint8_t origin[RD_NAME_MAX];
+        char path[512];
+        snprintf(path, sizeof(path), LAB "%s", eq + 1);
+        rd_zone_t *zone = NULL;
+        cr_assert_eq(rd_zone_load_file(path, wire(z, origin), NULL, NULL, &zone), 0, "%s", path);
+        cr_assert_eq(rd_zoneset_add(s->zones, zone), 0);
+    }
+}
+
+/* Reads zones/lab/servers.conf: one fake server per address. */
+static void net_load(void)
+{
+    FILE *f = fopen(LAB "servers.conf", "r");
+    cr_assert_not_null(f);
+    char line[512];
+    while (fgets(line, sizeof(line), f)) {
+        if (line[0] == '#' || line[0] == '\n') continue;
+        char name[64], kind[16], addrs[128], zones[256];
+        if (sscanf(line, "%63s %15s %127s %255s", name, kind, addrs, zones) != 4) continue;
+        for (char *save = NULL, *a = strtok_r(addrs, ",", &save); a;
+             a = strtok_r(NULL, ",", &save)) {
+            cr_assert_lt(nsrv, MAX_SRV);
+            fake_srv_t *s = &srv[nsrv++];
+            cr_assert_eq(rd_addr_parse(a, strlen(a), 53, &s->addr), 0, "%s", a);
+            if (strcmp(kind, "nsd") != 0) continue;
+            cr_assert_eq(rd_zoneset_new(&s->zones), 0);
+            char z[256];
+            memcpy(z, zones, sizeof(z));
+            add_zones(s, z);
+        }
+    }
+    fclose(f);
+}
+
+static bool addr_eq(const rd_addr_t *a, const rd_addr_t *b)
+{
+    return a->family == b->family && a->port == b->port &&
+           memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
+}
+
+/* What the server at act->server sends back: 1 with a reply, 0 when nothing comes. */
+static int net_answer(const rd_res_action_t *act, uint8_t *out, size_t cap, size_t *len)
+{
+    rd_msg_t q;
+    cr_assert_eq(rd_msg_parse(&q, act->wire, act->len, NULL), 0);
+    cr_assert_eq(q.id, act->id);
+    cr_assert_eq(q.flags & RD_F_RD, 0, "RD must be clear towards authoritative servers");
+    if (hook) {
+        int h = hook(act, &q, out, cap, len);
+        if (h >= 0) return h;
+    }
+    const fake_srv_t *s = NULL;
+    for (unsigned i = 0; i < nsrv; i++)
+        if (addr_eq(&srv[i].addr, &act->server)) s = &srv[i];
+    if (!s || !s->zones) return 0;
+    uint8_t qname[RD_NAME_MAX];
+    size_t pos = RD_HDR_LEN;
+    cr_assert_eq(rd_name_unpack(q.wire, q.len, &pos, qname, NULL), 0);
+    const rd_rr_t *qr = rd_msg_rr(&q, RD_SEC_QD, 0);
+    size_t limit = act->tcp ? RD_MSG_MAX : (q.edns.present ? q.edns.udp_size : 512);
+    rd_mb_t b;
+    rd_mb_init(&b, out, cap, limit, q.id, RD_F_QR);
+    rd_edns_build_t e = {.udp_size = 1232};
+    if (q.edns.present) cr_assert_eq(rd_mb_reserve(&b, rd_edns_size(&e)), 0);
+    cr_assert_eq(rd_mb_question(&b, qname, qr->type, qr->rclass), 0);
+    const rd_zone_t *z = rd_zoneset_find(s->zones, qname);
+    if (!z) {
+        rd_mb_set_flags(&b, RD_F_QR | RD_RCODE_REFUSED); /* lame: not our zone */
+    } else {
+        int result;
+        cr_assert_eq(rd_zone_answer(z, qname, qr->type, false, &b, &result), 0);
+    }
+    if (q.edns.present) cr_assert_eq(rd_mb_opt(&b, &e), 0);
+    *len = rd_mb_finish(&b);
+    return 1;
+}
+
+/* ---- the engine under test ---- */
+
+static rd_cache_t *cache;
+static rd_res_t *res;
+static uint64_t clock_ms = 1000000;
+static uint32_t rng = 12345;
+
+static uint32_t xorshift(void *ctx)
+{
+    uint32_t *s = ctx;
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+static void engine_new(const char *hints, const rd_res_opts_t *opts)
+{
+    uint8_t key[RD_CACHE_KEY_LEN] = {1, 2, 3};
+    cr_assert_eq(rd_cache_new(1u << 20, key, NULL, &cache), 0);
+    size_t hl = strlen(hints);
+    rd_res_opts_t o = {.allow_loopback_upstreams = true};
+    if (opts) o = *opts;
+    cr_assert_eq(rd_res_new(cache, hints, hl, &o, xorshift, &rng, &res), 0);
+}
+
+static char *hints_file(void)
+{
+    static char buf[4096];
+    FILE *f = fopen(LAB "root.hints", "r");
+    cr_assert_not_null(f);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static void setup(void)
+{
+    net_load();
+    engine_new(hints_file(), NULL);
+}
+
+static void teardown(void)
+{
+    rd_res_free(res);
+    rd_cache_free(cache);
+    for (unsigned i = 0; i < nsrv; i++) rd_zoneset_free(srv[i].zones);
+    nsrv = 0;
+    hook = NULL;
+}
+
+typedef struct {
+    unsigned sends, tcp, drops;
+    rd_req_result_t res;
+    int rcode;
+    unsigned an, ns;
+    char text[65536];
+    uint64_t elapsed;
+} outcome_t;
+
+static outcome_t out;
+
+/* Resolves name/type through the fake network and builds the client response. */
+static void resolve(const char *name, uint16_t qtype)
+{
+    memset(&out, 0, sizeof(out));
+    uint8_t qn[RD_NAME_MAX];
+    wire(name, qn);
+    rd_req_t *req = NULL;
+    uint64_t start = clock_ms;
+    cr_assert_eq(rd_req_new(res, qn, qtype, RD_CLASS_IN, false, false, clock_ms, &req), 0);
+    for (int i = 0;; i++) {
+        cr_assert_lt(i, 1000, "no end");
+        rd_res_action_t act;
+        int r = rd_req_step(req, clock_ms, &act);
+        if (r == RD_RES_DONE) break;
+        cr_assert_eq(r, RD_RES_SEND, "step returned %d", r);
+        out.sends++;
+        out.tcp += act.tcp;
+        static uint8_t reply[RD_MSG_MAX];
+        size_t len = 0;
+        if (net_answer(&act, reply, sizeof(reply), &len)) {
+            clock_ms += 1;
+            cr_assert_eq(rd_req_reply(req, act.token, &act.server, reply, len, clock_ms), 0);
+        } else {
+            out.drops++;
+            clock_ms += act.timeout_ms;
+            cr_assert_eq(rd_req_timeout(req, act.token, clock_ms), 0);
+        }
+    }
+    out.elapsed = clock_ms - start;
+    rd_req_result(req, &out.res);
+    static uint8_t resp[RD_MSG_MAX];
+    size_t rlen = 0;
+    cr_assert_eq(rd_req_answer(req, 0x1234, qn, true, true, RD_MSG_MAX, resp, sizeof(resp), &rlen),
+                 0);
+    rd_msg_t m;
+    rd_arena_t ar;
+    rd_arena_init(&ar, NULL, 0, 0);
+    cr_assert_eq(rd_msg_parse(&m, resp, rlen, &ar), 0);
+    out.rcode = rd_msg_rcode(&m);
+    out.an = m.count[RD_SEC_AN];
+    out.ns = m.count[RD_SEC_NS];
+    cr_assert_eq(m.id, 0x1234);
+    cr_assert(m.flags & RD_F_RA);
+    cr_assert(m.flags & RD_F_RD);
+    cr_assert_not(m.flags & RD_F_AA);
+    cr_assert(rd_msg_to_text(&m, out.text, sizeof(out.text)) > 0);
+    rd_arena_free(&ar);
+    rd_req_free(req);
+}
+
+#define EXPECT(rc_, nan_, sends_)                                                                  \
+    do {                                                                                           \
+        if (out.rcode != (rc_) || out.an != (unsigned)(nan_) || out.sends != (unsigned)(sends_))   \
+            fprintf(stderr, "sends %u drops %u tcp %u reason %s\n%s\n", out.sends, out.drops,      \
+                    out.tcp, out.res.reason ? out.res.reason : "-", out.text);                     \
+        cr_assert_eq(out.rcode, (rc_));                                                            \
+        cr_assert_eq(out.an, (unsigned)(nan_));                                                    \
+        cr_assert_eq(out.sends, (unsigned)(sends_));                                               \
+    } while (0)
+
+#define HAS(s) cr_assert(strstr(out.text, (s)) != NULL, "missing %s in\n%s", (s), out.text)
+
+TestSuite(iter, .init = setup, .fini = teardown);
+
+Test(iter, glue_delegation)
+{
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 3); /* root, lab., example.lab. */
+    HAS("192.0.2.10");
+}
+
+Test(iter, second_query_from_cache)
+{
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 3);
+    resolve("WWW.Example.LAB.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 0);
+    HAS("WWW.Example.LAB.");
+    /* The cut is cached: a sibling name goes straight to example.lab.'s servers. */
+    resolve("mixedcase.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.sends, 1);
+}
+
+Test(iter, cached_cut_without_addresses_falls_back)
+{
+    /* example.lab. NS ns9.example.lab. is cached, with no address anywhere: the engine goes
+     * back up to a cut it can reach and is referred down again. */
+    uint8_t zone[RD_NAME_MAX], ns[RD_NAME_MAX];
+    wire("example.lab.", zone);
+    wire("ns9.example.lab.", ns);
+    rd_cache_rdata_t rd = {ns, (uint16_t)rd_name_len(ns)};
+    rd_cache_rrset_t rs = {.owner = zone,
+                           .type = RD_TYPE_NS,
+                           .rclass = RD_CLASS_IN,
+                           .ttl = 3600,
+                           .rank = RD_CACHE_RANK_AUTHORITY,
+                           .count = 1,
+                           .rdata = &rd};
+    cr_assert_eq(rd_cache_insert_rrset(cache, &rs, clock_ms / 1000), 0);
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 3);
+    HAS("192.0.2.10");
+}
+
+Test(iter, noglue_subresolution)
+{
+    resolve("www.noglue.lab.", RD_TYPE_A);
+    /* root, lab. (no glue); NS name: root, net., dns-host.net.; then the question */
+    EXPECT(RD_RCODE_NOERROR, 1, 6);
+    HAS("192.0.2.60");
+}
+
+Test(iter, cname_chain_across_zones)
+{
+    resolve("chain.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 3, out.sends);
+    HAS("step2.example.corp.");
+    HAS("step3.example.net.");
+    HAS("192.0.2.33");
+    cr_assert_leq(out.sends, 10);
+    resolve("chain.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 3, 0);
+}
+
+Test(iter, nxdomain_then_negative_cache)
+{
+    resolve("nx.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 3);
+    cr_assert_eq(out.ns, 1);
+    HAS("SOA");
+    resolve("nx.example.lab.", RD_TYPE_AAAA);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 0);
+    /* RFC 8020: nothing below an NXDOMAIN */
+    resolve("below.nx.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 0);
+}
+
+Test(iter, nodata_then_negative_cache)
+{
+    resolve("nodata.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 0, 3);
+    cr_assert_eq(out.ns, 1);
+    HAS("SOA");
+    resolve("nodata.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 0, 0);
+    cr_assert_eq(out.ns, 1);
+}
+
+Test(iter, dname)
+{
+    resolve("www.old.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 3, out.sends); /* DNAME, synthesised CNAME, A */
+    HAS("DNAME");
+    HAS("192.0.2.50");
+    cr_assert_leq(out.sends, 6);
+}
+
+Test(iter, ipv6_only_server)
+{
+    resolve("www.v6only.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 3);
+    HAS("192.0.2.80");
+}
+
+Test(iter, ttl_expiry_requeries)
+{
+    resolve("short.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 3);
+    clock_ms += 4000;
+    resolve("short.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 0);
+    clock_ms += 2000;
+    resolve("short.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 1); /* the cut is still cached */
+}
+
+Test(iter, self_cname_servfail)
+{
+    resolve("self.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_leq(out.sends, 20);
+}
+
+Test(iter, slow_server_sink)
+{
+    unsigned drops = 0;
+    for (uint32_t seed = 1; seed <= 8; seed++) {
+        rng = seed * 31337;
+        rd_cache_clear(cache);
+        resolve("www.slow.lab.", RD_TYPE_A);
+        EXPECT(RD_RCODE_NOERROR, 1, 3 + out.drops);
+        HAS("192.0.2.91");
+        drops += out.drops;
+    }
+    cr_assert_gt(drops, 0);
+}
+
+Test(iter, nxdomain_tld_from_root)
+{
+    resolve("nosuchtld.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 1);
+}
+
+Test(iter, wildcard)
+{
+    resolve("foo.wild.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 3);
+    HAS("192.0.2.20");
+}
+
+Test(iter, five_zone_cuts)
+{
+    resolve("www.a.b.c.d.deep.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 7);
+    HAS("192.0.2.74");
+}
+
+Test(iter, one_server_down)
+{
+    unsigned with_timeout = 0;
+    for (uint32_t seed = 1; seed <= 12; seed++) {
+        rng = seed * 7919;
+        rd_cache_clear(cache);
+        resolve("www.onedown.lab.", RD_TYPE_A);
+        EXPECT(RD_RCODE_NOERROR, 1, 3 + out.drops);
+        HAS("192.0.2.90");
+        cr_assert_leq(out.drops, 1);
+        cr_assert_eq(out.res.timeouts, out.drops);
+        with_timeout += out.drops;
+    }
+    cr_assert_gt(with_timeout, 0, "the dead server was never tried");
+}
+
+Test(iter, all_servers_down)
+{
+    resolve("www.alldown.lab.", RD_TYPE_A);
+    /* root, lab., both dead servers, both again with a doubled timeout */
+    EXPECT(RD_RCODE_SERVFAIL, 0, 6);
+    cr_assert_eq(out.res.ede, 22);
+    cr_assert_eq(out.drops, 4);
+    cr_assert_eq(out.elapsed, 2 + 2 * 400 + 2 * 800);
+    cr_assert_leq(out.elapsed, 10000);
+    HAS("EDE");
+}
+
+Test(iter, lame_delegation)
+{
+    resolve("www.lame.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, 3);
+    cr_assert_neq(out.res.ede, -1);
+}
+
+Test(iter, half_lame)
+{
+    for (uint32_t seed = 1; seed <= 6; seed++) {
+        rng = seed * 104729;
+        rd_cache_clear(cache);
+        resolve("www.halflame.lab.", RD_TYPE_A);
+        EXPECT(RD_RCODE_NOERROR, 1, out.sends);
+        HAS("192.0.2.92");
+        cr_assert(out.sends == 3 || out.sends == 4);
+    }
+}
+
+Test(iter, cname_loop_servfail)
+{
+    resolve("loop1.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, out.sends);
+    cr_assert_leq(out.sends, 30);
+}
+
+Test(iter, tc_retries_over_tcp)
+{
+    resolve("big.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 100, 4); /* root, lab., UDP (TC), TCP */
+    cr_assert_eq(out.tcp, 1);
+}
+
+/* ---- QNAME minimisation (RFC 9156), opt-in ---- */
+
+static unsigned leaks; /* queries that told a server more labels than it needed */
+
+static int qmin_watch_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                           size_t *len)
+{
+    (void)out_, (void)cap, (void)len;
+    uint8_t qname[RD_NAME_MAX];
+    size_t pos = RD_HDR_LEN;
+    cr_assert_eq(rd_name_unpack(q->wire, q->len, &pos, qname, NULL), 0);
+    int labels = rd_name_labels(qname);
+    bool root = (act->server.family == 4 && act->server.addr[2] == 0) ||
+                (act->server.family == 6 && act->server.addr[13] == 2);
+    bool tld = act->server.family == 4 && act->server.addr[2] >= 1 && act->server.addr[2] <= 4;
+    if ((root && labels > 1) || (tld && labels > 2)) leaks++;
+    return -1;
+}
+
+static void qmin_engine(void)
+{
+    rd_res_free(res);
+    rd_cache_free(cache);
+    rd_res_opts_t o = {.allow_loopback_upstreams = true, .qname_min = true};
+    engine_new(hints_file(), &o);
+    hook = qmin_watch_hook;
+}
+
+Test(iter, qmin_lab_answers)
+{
+    static const struct {
+        const char *name;
+        uint16_t type;
+        int rcode;
+        unsigned an;
+        const char *has;
+    } cases[] = {
+        {"www.example.lab.", RD_TYPE_A, RD_RCODE_NOERROR, 1, "192.0.2.10"},
+        {"www.a.b.c.d.deep.lab.", RD_TYPE_A, RD_RCODE_NOERROR, 1, "192.0.2.74"},
+        {"www.noglue.lab.", RD_TYPE_A, RD_RCODE_NOERROR, 1, "192.0.2.60"},
+        {"chain.example.lab.", RD_TYPE_A, RD_RCODE_NOERROR, 3, "192.0.2.33"},
+        {"nx.example.lab.", RD_TYPE_A, RD_RCODE_NXDOMAIN, 0, "SOA"},
+        {"ent.example.lab.", RD_TYPE_A, RD_RCODE_NOERROR, 0, "SOA"},
+        {"a.ent.example.lab.", RD_TYPE_A, RD_RCODE_NOERROR, 1, "192.0.2.14"},
+        {"x.y.nodata.example.lab.", RD_TYPE_A, RD_RCODE_NXDOMAIN, 0, "SOA"},
+        {"foo.bar.wild.example.lab.", RD_TYPE_A, RD_RCODE_NOERROR, 1, "192.0.2.20"},
+        {"www.old.example.lab.", RD_TYPE_A, RD_RCODE_NOERROR, 3, "192.0.2.50"},
+        {"nosuchtld.", RD_TYPE_A, RD_RCODE_NXDOMAIN, 0, "SOA"},
+        {"www.halflame.lab.", RD_TYPE_A, RD_RCODE_NOERROR, 1, "192.0.2.92"},
+        {"www.lame.lab.", RD_TYPE_A, RD_RCODE_SERVFAIL, 0, "EDE"},
+    };
+    qmin_engine();
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        resolve(cases[i].name, cases[i].type);
+        if (out.rcode != cases[i].rcode || out.an != cases[i].an)
+            fprintf(stderr, "%s: sends %u reason %s\n%s\n", cases[i].name, out.sends,
+                    out.res.reason ? out.res.reason : "-", out.text);
+        cr_assert_eq(out.rcode, cases[i].rcode, "%s", cases[i].name);
+        cr_assert_eq(out.an, cases[i].an, "%s", cases[i].name);
+        HAS(cases[i].has);
+    }
+    cr_assert_eq(leaks, 0, "a root or TLD server saw a full name");
+}
+
+Test(iter, qmin_query_counts)
+{
+    qmin_engine();
+    resolve("www.a.b.c.d.deep.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 7); /* every label is a cut: as many as without */
+    resolve("a.ent.example.lab.", RD_TYPE_AAAA);
+    /* lab. is cached: example.lab. (referral), ent (NODATA: no cut), then the full name */
+    EXPECT(RD_RCODE_NOERROR, 0, 3);
+    cr_assert_eq(leaks, 0);
+}
+
+/* ---- scripted servers ---- */
+
+/* A referral loop: the server at 127.0.60.K serves the zone of the last K "a" labels above
+ * loop. and always refers one label down, to a new server 127.0.60.(K+1) with glue. */
+static int loop_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                     size_t *len)
+{
+    if (act->server.family != 4 || act->server.addr[0] != 127 || act->server.addr[2] != 60)
+        return -1;
+    unsigned k = act->server.addr[3];
+    uint8_t qname[RD_NAME_MAX];
+    size_t pos = RD_HDR_LEN;
+    cr_assert_eq(rd_name_unpack(q->wire, q->len, &pos, qname, NULL), 0);
+    int labels = rd_name_labels(qname);
+    const uint8_t *zone = qname; /* the child: loop. plus k+1 labels */
+    for (int i = 0; i < labels - 1 - (int)(k + 1); i++) zone += zone[0] + 1;
+    rd_mb_t b;
+    rd_mb_init(&b, out_, cap, 1232, q->id, RD_F_QR);
+    const rd_rr_t *qr = rd_msg_rr(q, RD_SEC_QD, 0);
+    cr_assert_eq(rd_mb_question(&b, qname, qr->type, qr->rclass), 0);
+    uint8_t ns[RD_NAME_MAX] = {2, 'n', 's'};
+    memcpy(ns + 3, zone, rd_name_len(zone));
+    cr_assert_eq(
+        rd_mb_rr(&b, RD_SEC_NS, zone, RD_TYPE_NS, RD_CLASS_IN, 3600, ns, (uint16_t)rd_name_len(ns)),
+        0);
+    uint8_t a[4] = {127, 0, 60, (uint8_t)(k + 1)};
+    cr_assert_eq(rd_mb_rr(&b, RD_SEC_AR, ns, RD_TYPE_A, RD_CLASS_IN, 3600, a, 4), 0);
+    *len = rd_mb_finish(&b);
+    return 1;
+}
+
+static const char loop_hints[] = ". 3600 NS ns.loop.\nns.loop. 3600 A 127.0.60.0\n";
+
+static void long_name(char *buf)
+{
+    buf[0] = 0;
+    for (int i = 0; i < 100; i++) strcat(buf, "a.");
+    strcat(buf, "loop.");
+}
+
+Test(iter, referral_depth_limit)
+{
+    rd_res_free(res);
+    rd_cache_free(cache);
+    engine_new(loop_hints, NULL);
+    hook = loop_hook;
+    char name[512];
+    long_name(name);
+    resolve(name, RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, 31); /* the hints' server, then 30 referrals followed */
+    cr_assert_str_eq(out.res.reason, "referral limit reached");
+}
+
+Test(iter, total_query_limit)
+{
+    rd_res_free(res);
+    rd_cache_free(cache);
+    rd_res_opts_t o = {.allow_loopback_upstreams = true, .max_referrals = 1000, .max_queries = 50};
+    engine_new(loop_hints, &o);
+    hook = loop_hook;
+    char name[512];
+    long_name(name);
+    resolve(name, RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, 50);
+    cr_assert_str_eq(out.res.reason, "upstream query limit per client query reached");
+}
+
+Test(iter, default_total_query_limit)
+{
+    /* 100 labels of referrals: the default cap (200) is never passed whatever stops it. */
+    rd_res_free(res);
+    rd_cache_free(cache);
+    rd_res_opts_t o = {.allow_loopback_upstreams = true, .max_referrals = 1000};
+    engine_new(loop_hints, &o);
+    hook = loop_hook;
+    char name[512];
+    long_name(name);
+    resolve(name, RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_leq(out.sends, 200);
+}
+
+Test(iter, loopback_upstreams_refused_unless_allowed)
+{
+    rd_res_free(res);
+    rd_cache_free(cache);
+    rd_res_opts_t o = {.allow_loopback_upstreams = false, .no_ipv6 = true};
+    engine_new(hints_file(), &o);
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, 0);
+}
+
+Test(iter, time_limit)
+{
+    /* Every server is dead and the limits are wide: the 10 s budget ends it. */
+    rd_res_free(res);
+    rd_cache_free(cache);
+    rd_res_opts_t o = {.allow_loopback_upstreams = true, .timeout_ms = 4000};
+    engine_new(hints_file(), &o);
+    for (unsigned i = 0; i < nsrv; i++) {
+        rd_zoneset_free(srv[i].zones);
+        srv[i].zones = NULL;
+    }
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_eq(out.res.ede, 22);
+    cr_assert_eq(out.elapsed, 10000); /* the last try's timeout is cut to what is left */
+    cr_assert_eq(out.sends, 3, "%u", out.sends);
+    cr_assert_str_eq(out.res.reason, "time limit per client query reached");
+}
+
+/* NXNS (CVE-2020-12662): a referral with 20 NS names outside any glue; each lookup of one
+ * gets NXDOMAIN. At most RD_RES_NS_LOOKUPS_PER_CUT (5) are looked up. */
+static unsigned nxns_lookups;
+
+static int nxns_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                     size_t *len)
+{
+    (void)act;
+    uint8_t qname[RD_NAME_MAX], victim[RD_NAME_MAX];
+    size_t pos = RD_HDR_LEN;
+    cr_assert_eq(rd_name_unpack(q->wire, q->len, &pos, qname, NULL), 0);
+    const rd_rr_t *qr = rd_msg_rr(q, RD_SEC_QD, 0);
+    rd_mb_t b;
+    rd_mb_init(&b, out_, cap, 1232, q->id, RD_F_QR);
+    cr_assert_eq(rd_mb_question(&b, qname, qr->type, qr->rclass), 0);
+    if (rd_name_in(qname, wire("victim.", victim))) {
+        for (int i = 0; i < 20; i++) {
+            char t[64];
+            uint8_t ns[RD_NAME_MAX];
+            snprintf(t, sizeof(t), "ns%d.nowhere%d.", i, i);
+            wire(t, ns);
+            cr_assert_eq(rd_mb_rr(&b, RD_SEC_NS, victim, RD_TYPE_NS, RD_CLASS_IN, 3600, ns,
+                                  (uint16_t)rd_name_len(ns)),
+                         0);
+        }
+    } else {
+        nxns_lookups++;
+        rd_mb_set_flags(&b, RD_F_QR | RD_F_AA | RD_RCODE_NXDOMAIN);
+    }
+    *len = rd_mb_finish(&b);
+    return 1;
+}
+
+Test(iter, nxns_lookups_bounded)
+{
+    rd_res_free(res);
+    rd_cache_free(cache);
+    engine_new(loop_hints, NULL);
+    hook = nxns_hook;
+    resolve("www.victim.", RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, 6); /* the referral, then 5 NS-name lookups */
+    cr_assert_eq(nxns_lookups, 5);
+}
+
+/* ---- replies that are not ours ---- */
+
+Test(iter, spoofed_replies_ignored)
+{
+    uint8_t qn[RD_NAME_MAX];
+    rd_req_t *req = NULL;
+    cr_assert_eq(rd_req_new(res, wire("www.example.lab.", qn), RD_TYPE_A, RD_CLASS_IN, false, false,
+                            clock_ms, &req),
+                 0);
+    rd_res_action_t act;
+    cr_assert_eq(rd_req_step(req, clock_ms, &act), RD_RES_SEND);
+    static uint8_t reply[RD_MSG_MAX];
+    size_t len = 0;
+    cr_assert_eq(net_answer(&act, reply, sizeof(reply), &len), 1);
+    /* wrong source address, then wrong port */
+    rd_addr_t other = act.server;
+    other.addr[3] ^= 1;
+    cr_assert_eq(rd_req_reply(req, act.token, &other, reply, len, clock_ms), RD_RES_IGNORED);
+    other = act.server;
+    other.port = 5353;
+    cr_assert_eq(rd_req_reply(req, act.token, &other, reply, len, clock_ms), RD_RES_IGNORED);
+    /* wrong ID */
+    reply[0] ^= 0x55;
+    cr_assert_eq(rd_req_reply(req, act.token, &act.server, reply, len, clock_ms), RD_RES_IGNORED);
+    reply[0] ^= 0x55;
+    /* stale token, garbage */
+    cr_assert_eq(rd_req_reply(req, act.token + 1, &act.server, reply, len, clock_ms),
+                 RD_RES_IGNORED);
+    cr_assert_eq(rd_req_reply(req, act.token, &act.server, reply, 5, clock_ms), RD_RES_IGNORED);
+    /* still waiting */
+    rd_res_action_t act2;
+    cr_assert_eq(rd_req_step(req, clock_ms, &act2), RD_RES_WAIT);
+    /* wrong question (another type) */
+    rd_msg_t m;
+    cr_assert_eq(rd_msg_parse_question(&m, reply, len), 0);
+    size_t tpos = RD_HDR_LEN + rd_name_len(qn);
+    reply[tpos + 1] = RD_TYPE_AAAA;
+    cr_assert_eq(rd_req_reply(req, act.token, &act.server, reply, len, clock_ms), RD_RES_IGNORED);
+    reply[tpos + 1] = RD_TYPE_A;
+    /* the real one, with the name in another case */
+    reply[RD_HDR_LEN + 1] = 'W';
+    cr_assert_eq(rd_req_reply(req, act.token, &act.server, reply, len, clock_ms), 0);
+    cr_assert_eq(rd_req_step(req, clock_ms, &act2), RD_RES_SEND);
+    cr_assert_neq(act2.token, act.token);
+    rd_req_free(req);
+}
+
+/* Out-of-bailiwick data in a reply is never cached: the lab. server adds a forged address for
+ * a name in corp. and a forged NS for net. */
+static unsigned poisoned;
+
+static int poison_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                       size_t *len)
+{
+    /* the lab. servers: 127.0.1.1, 127.0.1.2, fd00:1ab::1:1 */
+    bool lab4 = act->server.family == 4 && act->server.addr[2] == 1;
+    bool lab6 = act->server.family == 6 && act->server.addr[13] == 1;
+    if (!lab4 && !lab6) return -1;
+    poisoned++;
+    hook = NULL;
+    int r = net_answer(act, out_, cap, len);
+    hook = poison_hook;
+    cr_assert_eq(r, 1);
+    rd_msg_t m;
+    rd_arena_t ar;
+    rd_arena_init(&ar, NULL, 0, 0);
+    cr_assert_eq(rd_msg_parse(&m, out_, *len, &ar), 0);
+    static uint8_t copy[RD_MSG_MAX];
+    cr_assert_eq(rd_msg_rebuild(&m, copy, sizeof(copy), RD_MSG_MAX, len), 0);
+    rd_arena_free(&ar);
+    /* Append an additional record by hand: owner www.example.corp., A 6.6.6.6 */
+    uint8_t owner[RD_NAME_MAX];
+    wire("www.example.corp.", owner);
+    size_t ol = rd_name_len(owner), n = *len;
+    memcpy(copy + n, owner, ol);
+    n += ol;
+    const uint8_t tail[] = {0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 6, 6, 6, 6};
+    memcpy(copy + n, tail, sizeof(tail));
+    n += sizeof(tail);
+    uint16_t ar_count = (uint16_t)(copy[10] << 8 | copy[11]);
+    ar_count++;
+    copy[10] = (uint8_t)(ar_count >> 8);
+    copy[11] = (uint8_t)ar_count;
+    (void)q;
+    memcpy(out_, copy, n);
+    *len = n;
+    rd_arena_init(&ar, NULL, 0, 0);
+    cr_assert_eq(rd_msg_parse(&m, out_, n, &ar), 0, "forged reply must parse");
+    cr_assert_eq(m.count[RD_SEC_AR], ar_count);
+    rd_arena_free(&ar);
+    return 1;
+}
+
+Test(iter, out_of_bailiwick_not_cached)
+{
+    hook = poison_hook;
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 3);
+    cr_assert_eq(poisoned, 1);
+    uint8_t owner[RD_NAME_MAX];
+    rd_arena_t ar;
+    rd_arena_init(&ar, NULL, 0, 0);
+    rd_cache_rrset_t rs;
+    cr_assert_eq(rd_cache_lookup_rrset(cache, wire("www.example.corp.", owner), RD_TYPE_A,
+                                       RD_CLASS_IN, clock_ms / 1000, false, &ar, &rs),
+                 RD_ENOTFOUND);
+    /* the in-bailiwick glue was cached */
+    cr_assert_eq(rd_cache_lookup_rrset(cache, wire("ns1.example.lab.", owner), RD_TYPE_A,
+                                       RD_CLASS_IN, clock_ms / 1000, false, &ar, &rs),
+                 0);
+    cr_assert_eq(rs.rank, RD_CACHE_RANK_ADDITIONAL);
+    rd_arena_free(&ar);
+}
+
+/* One lost datagram to the only server of a zone: the second round gets through. */
+static unsigned lost;
+
+static int lose_once_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                          size_t *len)
+{
+    (void)q, (void)out_, (void)cap, (void)len;
+    static const uint8_t deep1[4] = {127, 0, 30, 1};
+    if (act->server.family == 4 && memcmp(act->server.addr, deep1, 4) == 0 && lost++ == 0) {
+        cr_assert_eq(act->timeout_ms, 400);
+        return 0;
+    }
+    if (lost == 2) cr_assert_eq(act->timeout_ms, 800);
+    return -1;
+}
+
+Test(iter, lost_datagram_retried)
+{
+    hook = lose_once_hook;
+    resolve("www.deep.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 4); /* root, lab., deep.lab. lost, deep.lab. again */
+    HAS("192.0.2.70");
+    cr_assert_eq(out.drops, 1);
+    cr_assert_eq(out.res.timeouts, 1);
+}
+
+Test(iter, answer_truncated_for_small_client)
+{
+    uint8_t qn[RD_NAME_MAX];
+    wire("big.example.lab.", qn);
+    resolve("big.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 100, 4);
+    /* the same request again, answered to a client without EDNS: 512 octets, TC */
+    rd_req_t *req = NULL;
+    cr_assert_eq(rd_req_new(res, qn, RD_TYPE_A, RD_CLASS_IN, false, false, clock_ms, &req), 0);
+    rd_res_action_t act;
+    cr_assert_eq(rd_req_step(req, clock_ms, &act), RD_RES_DONE);
+    uint8_t buf[RD_MSG_MAX];
+    size_t len = 0;
+    cr_assert_eq(rd_req_answer(req, 7, qn, false, false, 512, buf, sizeof(buf), &len), 0);
+    cr_assert_leq(len, 512);
+    rd_msg_t m;
+    cr_assert_eq(rd_msg_parse(&m, buf, len, NULL), 0);
+    cr_assert(m.flags & RD_F_TC);
+    cr_assert_not(m.flags & RD_F_RD);
+    cr_assert_eq(m.count[RD_SEC_AN], 0, "whole RRsets only");
+    cr_assert_eq(m.opt_index, -1);
+    rd_req_free(req);
+}
+
+Test(iter, servfail_answer_has_ede)
+{
+    resolve("www.alldown.lab.", RD_TYPE_A);
+    HAS("EDE: 22");
+}
