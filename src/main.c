@@ -8,6 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/random.h>
+
+#include "base/file.h"
+#include "resolverd/zone.h"
 #include "server/notify.h"
 #include "server/server.h"
 
@@ -120,6 +124,42 @@ static int drop_privileges(const char *user)
     return 0;
 }
 
+/* The cache and root hints every worker's resolver shares. The cache outlives reloads: a
+ * new configuration keeps what was learned (cache-size changes need a restart). */
+static char *hints_file_text;
+
+static int setup_resolver(const rd_conf_t *c)
+{
+    rd_resolver_shared_t *s = &rd_resolver_shared;
+    if (c->root_hints) {
+        size_t len;
+        int err_no = 0;
+        int r = rd__file_read(c->root_hints, 16u << 20, &hints_file_text, &len, &err_no);
+        if (r) {
+            rd_log_error("root-hints %s: %s", c->root_hints, strerror(err_no));
+            return -1;
+        }
+        s->hints = hints_file_text;
+        s->hints_len = len;
+    } else {
+        s->hints = rd_root_hints_default(&s->hints_len);
+    }
+    uint8_t key[RD_CACHE_KEY_LEN];
+    if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
+        rd_log_error("getrandom: %s", strerror(errno));
+        return -1;
+    }
+    rd_cache_limits_t lim = {c->cache_min_ttl, c->cache_max_ttl, c->cache_max_negative_ttl};
+    int r = rd_cache_new(c->cache_size, key, &lim, &s->cache);
+    if (r) {
+        rd_log_error("cache of %zu octets: %s", c->cache_size, rd_strerror(r));
+        return -1;
+    }
+    s->opts.allow_loopback_upstreams = c->allow_loopback_upstreams;
+    s->opts.qname_min = c->qname_minimisation;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     bool check = false, verbose = false;
@@ -160,6 +200,7 @@ int main(int argc, char **argv)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         nworkers = n > 0 ? (unsigned)n : 1;
     }
+    if (setup_resolver(current->conf) != 0) return 1;
     workers = calloc(nworkers, sizeof(*workers));
     if (!workers) {
         rd_log_error("out of memory");
@@ -204,6 +245,8 @@ int main(int argc, char **argv)
     uv_loop_close(loop);
     free(workers);
     rd_view_unref(current);
+    if (rd_resolver_shared.cache) rd_cache_free(rd_resolver_shared.cache);
+    free(hints_file_text);
     if (rc == 0) rd_log_info("stopped");
     return rc;
 }

@@ -25,7 +25,18 @@ int rd_view_new(rd_conf_t *conf, rd_view_err_cb err, void *ctx, rd_view_t **out)
 rd_view_t *rd_view_ref(rd_view_t *v);
 void rd_view_unref(rd_view_t *v);
 
-enum { RD_QUERY_SEND = 0, RD_QUERY_DROP = 1 };
+enum { RD_QUERY_SEND = 0, RD_QUERY_DROP = 1, RD_QUERY_RECURSE = 2 };
+
+/* A valid query that local data does not answer: what resolution needs to know, and what the
+ * response must echo. */
+typedef struct {
+    uint8_t qname[RD_NAME_MAX]; /* as the client wrote it (case kept for the echo) */
+    uint16_t qtype, qclass;
+    uint16_t id;
+    bool rd, cd, do_bit;
+    bool edns;
+    uint16_t limit; /* size the response may take (UDP: the client's EDNS size capped by ours) */
+} rd_query_info_t;
 
 /* Transport facts the answer depends on. */
 typedef struct {
@@ -35,9 +46,11 @@ typedef struct {
 
 /* Answers one query. Returns RD_QUERY_SEND with the response in out[0..*outlen), or
  * RD_QUERY_DROP when nothing should be sent (unreadable header, or a response). cap (>= 512)
- * bounds the response: RD_MSG_MAX for streams, the largest EDNS size we allow for UDP. */
+ * bounds the response: RD_MSG_MAX for streams, the largest EDNS size we allow for UDP. With
+ * info non-NULL, a query that needs resolution returns RD_QUERY_RECURSE with info filled and
+ * nothing in out; with info NULL it gets SERVFAIL + EDE (no resolver available). */
 int rd_query_answer(const rd_view_t *v, const rd_query_env_t *env, const uint8_t *q, size_t qlen,
-                    uint8_t *out, size_t cap, size_t *outlen);
+                    uint8_t *out, size_t cap, size_t *outlen, rd_query_info_t *info);
 
 /* A REFUSED answer (access control): header and question echoed when readable. */
 int rd_query_refuse(const uint8_t *q, size_t qlen, uint8_t *out, size_t cap, size_t *outlen);

@@ -90,7 +90,7 @@
 #define RD_CACHE_PAGE         4096u
 
 /* ---- iterative resolution (src/resolve/iter*.c) ----
- * Appended after the main guard (the file is edited concurrently); guarded on its own. */
+ */
 /* Upstream queries for one client query, never reset by CNAME restarts: Unbound's
  * max-sent-count is 32 per step and ~128 overall; 200 leaves room for NS-name lookups while a
  * query can never be turned into a flood (NXNS attack, CVE-2020-12662). */

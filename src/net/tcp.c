@@ -23,6 +23,8 @@ struct rd_tcp_conn {
     uint8_t *buf;
     size_t len, cap;
     size_t write_pending; /* octets handed to uv_write and not yet written */
+    unsigned refs;        /* requests in resolution that will answer on this stream */
+    bool paused;          /* reading stopped: tcp-max-inflight requests in resolution */
     unsigned queries;     /* answered so far */
 };
 
@@ -35,10 +37,8 @@ typedef struct {
 
 static void conn_close(rd_tcp_conn_t *c);
 
-static void on_handle_closed(uv_handle_t *h)
+static void conn_free(rd_tcp_conn_t *c)
 {
-    rd_tcp_conn_t *c = h->data;
-    if (--c->open_handles > 0) return;
     rd_worker_t *w = c->w;
     if (c->prev)
         c->prev->next = c->next;
@@ -49,6 +49,14 @@ static void on_handle_closed(uv_handle_t *h)
     free(c->buf);
     free(c);
     if (w->state == RD_W_STOPPING && w->nconns == 0) rd_tcp_close_all(w, false);
+}
+
+/* The connection's memory outlives its handles while requests in resolution refer to it. */
+static void on_handle_closed(uv_handle_t *h)
+{
+    rd_tcp_conn_t *c = h->data;
+    if (--c->open_handles > 0 || c->refs > 0) return;
+    conn_free(c);
 }
 
 static void conn_close(rd_tcp_conn_t *c)
@@ -94,7 +102,8 @@ static void on_written(uv_write_t *req, int status)
         conn_close(c);
         return;
     }
-    if (!c->reading && c->state == C_OPEN && c->write_pending < RD_TCP_WRITE_HIGH / 2) {
+    if (!c->reading && !c->paused && c->state == C_OPEN &&
+        c->write_pending < RD_TCP_WRITE_HIGH / 2) {
         c->reading = true;
         uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read);
     }
@@ -141,7 +150,7 @@ static void process_frames(rd_tcp_conn_t *c)
 {
     rd_worker_t *w = c->w;
     size_t off = 0;
-    while (c->state == C_OPEN && c->len - off >= 2) {
+    while (c->state == C_OPEN && !c->paused && c->len - off >= 2) {
         size_t flen = rd_get16(c->buf + off);
         if (c->len - off - 2 < flen) break;
         const uint8_t *q = c->buf + off + 2;
@@ -151,14 +160,45 @@ static void process_frames(rd_tcp_conn_t *c)
         rd_query_env_t env = {true, (uint16_t)w->view->conf->tcp_idle_timeout_ms};
         if (w->view->conf->tcp_idle_timeout_ms > 65535) env.keepalive_ms = 65535;
         size_t outlen;
-        int v = c->refused
-                    ? rd_query_refuse(q, flen, w->out, sizeof(w->out), &outlen)
-                    : rd_query_answer(w->view, &env, q, flen, w->out, sizeof(w->out), &outlen);
+        rd_query_info_t info;
+        int v = c->refused ? rd_query_refuse(q, flen, w->out, sizeof(w->out), &outlen)
+                           : rd_query_answer(w->view, &env, q, flen, w->out, sizeof(w->out),
+                                             &outlen, w->res ? &info : NULL);
         if (v == RD_QUERY_SEND) send_frame(c, w->out, outlen);
+        if (v == RD_QUERY_RECURSE) {
+            /* Answered when resolved, in whatever order that happens (RFC 7766 s6.2.1.1). */
+            c->refs++;
+            rd_client_t client = {.conn = c};
+            rd_recurse_start(w, &info, &client);
+            if (c->refs >= w->view->conf->tcp_max_inflight && c->reading) {
+                c->reading = false;
+                c->paused = true;
+                uv_read_stop((uv_stream_t *)&c->h);
+            }
+        }
     }
     if (off) {
         memmove(c->buf, c->buf + off, c->len - off);
         c->len -= off;
+    }
+}
+
+void rd_tcp_answer_late(rd_tcp_conn_t *c, const uint8_t *p, size_t len)
+{
+    c->refs--;
+    if (c->state == C_OPEN && len) {
+        send_frame(c, p, len);
+        if (c->state == C_OPEN) uv_timer_again(&c->idle);
+    }
+    if (c->state != C_OPEN) {
+        if (c->open_handles == 0 && c->refs == 0) conn_free(c);
+        return;
+    }
+    if (c->paused && c->refs < c->w->view->conf->tcp_max_inflight) {
+        c->paused = false;
+        c->reading = true;
+        uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read);
+        process_frames(c); /* queries that arrived before the pause */
     }
 }
 

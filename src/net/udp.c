@@ -19,6 +19,7 @@ struct rd_udp_batch {
     uv_udp_t *h; /* the socket the batch came in on */
     unsigned n;
     udp_reply_t r[RD_UDP_BATCH];
+    udp_reply_t late; /* a resolved answer waiting for socket space */
     struct mmsghdr msg[RD_UDP_BATCH];
     struct iovec iov[RD_UDP_BATCH];
 };
@@ -70,6 +71,23 @@ static void send_queued(rd_worker_t *w, uv_udp_t *h, const udp_reply_t *r)
         free(s);
         w->n_dropped++;
     }
+}
+
+void rd_udp_send_reply(rd_worker_t *w, uv_udp_t *h, const struct sockaddr *to, const uint8_t *p,
+                       size_t len)
+{
+    uv_buf_t b = uv_buf_init((char *)p, (unsigned)len);
+    if (uv_udp_try_send(h, &b, 1, to) >= 0) return;
+    udp_reply_t *r = &w->udp_tx->late;
+    if (len > sizeof(r->data)) {
+        w->n_dropped++;
+        return;
+    }
+    memcpy(r->data, p, len);
+    r->len = len;
+    r->tolen = to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    memcpy(&r->to, to, r->tolen);
+    send_queued(w, h, r);
 }
 
 static void flush(rd_worker_t *w)
@@ -125,6 +143,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
         const uint8_t *q = (const uint8_t *)buf->base;
         udp_reply_t *r = &b->r[b->n];
         int verdict, acl = rd_server_acl(w, addr);
+        rd_query_info_t info;
         if (acl == RD_ACL_DENY) {
             w->n_dropped++;
             verdict = RD_QUERY_DROP;
@@ -133,8 +152,15 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
             verdict = rd_query_refuse(q, (size_t)nread, r->data, sizeof(r->data), &r->len);
         } else {
             rd_query_env_t env = {false, 0};
-            verdict =
-                rd_query_answer(w->view, &env, q, (size_t)nread, r->data, sizeof(r->data), &r->len);
+            verdict = rd_query_answer(w->view, &env, q, (size_t)nread, r->data, sizeof(r->data),
+                                      &r->len, w->res ? &info : NULL);
+        }
+        if (verdict == RD_QUERY_RECURSE) {
+            rd_client_t client = {.udp = h};
+            memcpy(&client.addr, addr,
+                   addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                               : sizeof(struct sockaddr_in));
+            rd_recurse_start(w, &info, &client);
         }
         if (verdict == RD_QUERY_SEND) {
             r->tolen = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)

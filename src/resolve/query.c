@@ -118,7 +118,7 @@ static int chaos_answer(const rd_view_t *v, const uint8_t *qname, uint16_t qtype
 }
 
 int rd_query_answer(const rd_view_t *v, const rd_query_env_t *env, const uint8_t *q, size_t qlen,
-                    uint8_t *out, size_t cap, size_t *outlen)
+                    uint8_t *out, size_t cap, size_t *outlen, rd_query_info_t *info)
 {
     if (qlen < RD_HDR_LEN || cap < 512) return RD_QUERY_DROP;
     uint16_t qflags = rd_get16(q + 2);
@@ -226,8 +226,20 @@ int rd_query_answer(const rd_view_t *v, const rd_query_env_t *env, const uint8_t
                 o.ede_code = EDE_OTHER;
                 o.ede_text = "internal error";
             }
+        } else if (info) {
+            memcpy(info->qname, qname, rd_name_len(qname));
+            info->qtype = qtype;
+            info->qclass = qclass;
+            info->id = m.id;
+            info->rd = (qflags & RD_F_RD) != 0;
+            info->cd = (qflags & RD_F_CD) != 0;
+            info->do_bit = o.do_bit;
+            info->edns = o.edns;
+            info->limit = (uint16_t)(limit > 65535 ? 65535 : limit);
+            ret = RD_QUERY_RECURSE;
+            goto done;
         } else {
-            /* Issue 4: no recursion yet. RFC 8914 s4.22 "Not Supported" says why. */
+            /* No resolver for this transport: RFC 8914 s4.22 "Not Supported" says why. */
             rcode = RD_RCODE_SERVFAIL;
             o.ede_code = EDE_NOT_SUPPORTED;
             o.ede_text = "recursion is not available in this build (local data only)";

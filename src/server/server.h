@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "resolverd/query.h"
+#include "resolverd/resolve.h"
 
 /* ---- logging (stderr, systemd-journal friendly) ---- */
 extern int rd_log_level;
@@ -20,6 +21,14 @@ void rd_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 
 typedef struct rd_worker rd_worker_t;
 typedef struct rd_tcp_conn rd_tcp_conn_t;
+typedef struct rd_pending rd_pending_t;
+
+/* Where an answer that takes time goes back to: a UDP socket + address, or a stream. */
+typedef struct {
+    uv_udp_t *udp;
+    struct sockaddr_storage addr;
+    rd_tcp_conn_t *conn;
+} rd_client_t;
 
 enum rd_worker_state { RD_W_STARTING, RD_W_READY, RD_W_FAILED, RD_W_STOPPING, RD_W_STOPPED };
 
@@ -40,6 +49,11 @@ struct rd_worker {
     size_t nudp;
     uv_tcp_t *tcp;
     size_t ntcp;
+    /* resolution: this worker's engine context and its requests in flight */
+    rd_res_t *res;
+    rd_pending_t *pending; /* doubly linked list */
+    unsigned npending;
+    uint8_t *up_rx; /* upstream UDP receive buffer */
     /* stream connections */
     rd_tcp_conn_t *conns; /* doubly linked list */
     unsigned nconns;
@@ -52,6 +66,15 @@ struct rd_worker {
     uint64_t n_udp, n_tcp, n_dropped, n_refused;
 };
 
+/* What every worker shares for resolution: created by main, read-only after start. */
+typedef struct {
+    rd_cache_t *cache;
+    const char *hints; /* root hints text */
+    size_t hints_len;
+    rd_res_opts_t opts;
+} rd_resolver_shared_t;
+extern rd_resolver_shared_t rd_resolver_shared;
+
 int rd_worker_start(rd_worker_t *w, unsigned index, rd_view_t *view);
 void rd_worker_stop(rd_worker_t *w);
 void rd_worker_set_view(rd_worker_t *w, rd_view_t *view);
@@ -62,6 +85,16 @@ struct rd_udp_batch *rd_udp_batch_new(void);
 int rd_udp_listen(rd_worker_t *w, const rd_addr_t *a, uv_udp_t *h);
 int rd_tcp_listen(rd_worker_t *w, const rd_addr_t *a, uv_tcp_t *h);
 void rd_tcp_close_all(rd_worker_t *w, bool only_idle);
+void rd_udp_send_reply(rd_worker_t *w, uv_udp_t *h, const struct sockaddr *to, const uint8_t *p,
+                       size_t len);
+/* A stream answer that completed later; dropped if the connection is gone. Releases the
+ * reference the pending request held. */
+void rd_tcp_answer_late(rd_tcp_conn_t *c, const uint8_t *p, size_t len);
+
+/* resolution in the shell (src/server/recurse.c) */
+void rd_recurse_start(rd_worker_t *w, const rd_query_info_t *info, const rd_client_t *client);
+void rd_recurse_cancel_all(rd_worker_t *w);
+uint32_t rd_random32(void *ctx);
 
 /* conversions between rd_addr_t and sockaddr */
 void rd_addr_from_sockaddr(const struct sockaddr *sa, rd_addr_t *out);

@@ -25,6 +25,8 @@ static void on_drain_timeout(uv_timer_t *t)
 
 static void begin_stop(rd_worker_t *w)
 {
+    /* Resolution in progress ends now: stream clients get what can be answered (SERVFAIL). */
+    rd_recurse_cancel_all(w);
     /* Stop accepting first, then let streams finish what they have, within a bound. */
     for (size_t i = 0; i < w->nudp; i++)
         if (!uv_is_closing((uv_handle_t *)&w->udp[i])) uv_close((uv_handle_t *)&w->udp[i], NULL);
@@ -84,7 +86,17 @@ static void worker_main(void *arg)
     w->tcp = calloc(c->nlisten ? c->nlisten : 1, sizeof(uv_tcp_t));
     w->udp_rx = malloc((size_t)RD_UDP_BATCH * 65536 * (c->nlisten ? c->nlisten : 1));
     w->udp_tx = rd_udp_batch_new();
-    bool ok = w->udp && w->tcp && w->udp_rx && w->udp_tx;
+    w->up_rx = malloc(65536);
+    bool ok = w->udp && w->tcp && w->udp_rx && w->udp_tx && w->up_rx;
+    if (ok && rd_resolver_shared.cache) {
+        int rr = rd_res_new(rd_resolver_shared.cache, rd_resolver_shared.hints,
+                            rd_resolver_shared.hints_len, &rd_resolver_shared.opts, rd_random32, w,
+                            &w->res);
+        if (rr) {
+            rd_log_error("worker %u: resolver: %s", w->index, rd_strerror(rr));
+            ok = false;
+        }
+    }
     for (size_t i = 0; ok && i < c->nlisten; i++) {
         char at[80];
         rd_addr_to_text(&c->listen[i], at, sizeof(at));
@@ -118,6 +130,10 @@ static void worker_main(void *arg)
     free(w->udp_rx);
     free(w->udp_tx);
     w->udp_tx = NULL;
+    free(w->up_rx);
+    w->up_rx = NULL;
+    if (w->res) rd_res_free(w->res);
+    w->res = NULL;
     w->udp = NULL;
     w->tcp = NULL;
     w->udp_rx = NULL;

@@ -1,0 +1,298 @@
+/* Resolution in the shell: drives the engine's actions (DESIGN.md "One query", step 5) with
+ * libuv. One upstream try at a time per request: a fresh UDP socket connected to the server
+ * (a new ephemeral source port per query, and the kernel drops datagrams from any other
+ * address or port), or a TCP connection after TC; a timer per try; the engine checks ID and
+ * question itself. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "server/server.h"
+#include "wire/cursor.h"
+
+enum try_state { T_IDLE, T_UDP, T_TCP_CONNECTING, T_TCP_OPEN };
+
+struct rd_pending {
+    rd_worker_t *w;
+    rd_pending_t *prev, *next;
+    rd_req_t *req;
+    rd_query_info_t info;
+    rd_client_t client;
+    /* the upstream try in progress */
+    int state; /* enum try_state */
+    uint32_t token;
+    rd_addr_t server;
+    uv_timer_t timer;
+    uv_handle_t *sock; /* uv_udp_t or uv_tcp_t, malloc'd per try */
+    uv_connect_t conn_req;
+    uv_write_t write_req;
+    uint8_t query[2 + 512 + 64]; /* framed copy of the query (TCP needs it past the step) */
+    size_t qlen;
+    uint8_t *tcp_buf;
+    size_t tcp_len, tcp_cap;
+    int open_handles; /* freed when 0 and finished */
+    bool finished;
+};
+
+rd_resolver_shared_t rd_resolver_shared;
+
+uint32_t rd_random32(void *ctx)
+{
+    /* Kernel CSPRNG in blocks: query IDs and ports must not be predictable (RFC 5452). */
+    rd_worker_t *w = ctx;
+    (void)w;
+    static _Thread_local uint32_t pool[64];
+    static _Thread_local unsigned left;
+    if (left == 0) {
+        if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool)) RD_REQUIRE(!"getrandom");
+        left = 64;
+    }
+    return pool[--left];
+}
+
+static void pending_maybe_free(rd_pending_t *p)
+{
+    if (!p->finished || p->open_handles > 0) return;
+    free(p->tcp_buf);
+    free(p);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    rd_pending_t *p = h->data;
+    if (h != (uv_handle_t *)&p->timer) free(h);
+    p->open_handles--;
+    pending_maybe_free(p);
+}
+
+static void end_try(rd_pending_t *p)
+{
+    uv_timer_stop(&p->timer);
+    if (p->sock) {
+        if (p->state == T_UDP) uv_udp_recv_stop((uv_udp_t *)p->sock);
+        uv_close(p->sock, on_handle_closed);
+        p->sock = NULL;
+    }
+    p->state = T_IDLE;
+}
+
+static void drive(rd_pending_t *p);
+
+static void finish(rd_pending_t *p)
+{
+    rd_worker_t *w = p->w;
+    end_try(p);
+    size_t len = 0;
+    rd_req_result_t res;
+    rd_req_result(p->req, &res);
+    if (res.reason) rd_log_debug("resolution failed: %s (%u queries)", res.reason, res.queries);
+    int r = rd_req_answer(p->req, p->info.id, p->info.qname, p->info.rd, p->info.edns,
+                          p->info.limit, w->out, sizeof(w->out), &len);
+    if (p->client.conn) {
+        rd_tcp_answer_late(p->client.conn, w->out, r == 0 ? len : 0);
+    } else if (r == 0 && w->state != RD_W_STOPPING) {
+        rd_udp_send_reply(w, p->client.udp, (struct sockaddr *)&p->client.addr, w->out, len);
+    }
+    rd_req_free(p->req);
+    p->req = NULL;
+    if (p->prev)
+        p->prev->next = p->next;
+    else
+        w->pending = p->next;
+    if (p->next) p->next->prev = p->prev;
+    w->npending--;
+    p->finished = true;
+    uv_close((uv_handle_t *)&p->timer, on_handle_closed);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+    rd_pending_t *p = t->data;
+    end_try(p);
+    if (rd_req_timeout(p->req, p->token, uv_now(&p->w->loop)) == 0) drive(p);
+}
+
+/* A reply for the try in progress: the engine decides whether it is the one. */
+static void deliver(rd_pending_t *p, const uint8_t *wire, size_t len)
+{
+    int r = rd_req_reply(p->req, p->token, &p->server, wire, len, uv_now(&p->w->loop));
+    if (r == RD_RES_IGNORED) return;
+    end_try(p);
+    drive(p);
+}
+
+static void on_up_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    rd_pending_t *p = h->data;
+    *buf = uv_buf_init((char *)p->w->up_rx, 65536);
+}
+
+static void on_up_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+                       unsigned flags)
+{
+    (void)flags;
+    rd_pending_t *p = h->data;
+    if (nread < 0) {
+        /* ICMP unreachable on the connected socket: the server is not there; no need to wait
+         * for the timer. */
+        end_try(p);
+        if (rd_req_timeout(p->req, p->token, uv_now(&p->w->loop)) == 0) drive(p);
+        return;
+    }
+    if (nread == 0 || !addr) return;
+    rd_addr_t from;
+    rd_addr_from_sockaddr(addr, &from);
+    if (memcmp(from.addr, p->server.addr, 16) != 0 || from.port != p->server.port) return;
+    deliver(p, (const uint8_t *)buf->base, (size_t)nread);
+}
+
+static void on_tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    rd_pending_t *p = s->data;
+    if (nread < 0) {
+        end_try(p);
+        if (rd_req_timeout(p->req, p->token, uv_now(&p->w->loop)) == 0) drive(p);
+        return;
+    }
+    p->tcp_len += (size_t)nread;
+    if (p->tcp_len >= 2) {
+        size_t need = 2 + (size_t)rd_get16(p->tcp_buf);
+        if (p->tcp_len >= need) deliver(p, p->tcp_buf + 2, need - 2);
+    }
+}
+
+static void on_tcp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    rd_pending_t *p = h->data;
+    if (!p->tcp_buf) {
+        p->tcp_buf = malloc(2 + 65535);
+        p->tcp_cap = p->tcp_buf ? 2 + 65535 : 0;
+    }
+    *buf = uv_buf_init((char *)p->tcp_buf + p->tcp_len, (unsigned)(p->tcp_cap - p->tcp_len));
+}
+
+static void on_tcp_written(uv_write_t *req, int status)
+{
+    (void)req;
+    (void)status; /* a failed write shows as a read error or the timeout */
+}
+
+static void on_tcp_connect(uv_connect_t *req, int status)
+{
+    rd_pending_t *p = req->data;
+    if (status == UV_ECANCELED || p->state != T_TCP_CONNECTING) return;
+    if (status < 0) {
+        end_try(p);
+        if (rd_req_timeout(p->req, p->token, uv_now(&p->w->loop)) == 0) drive(p);
+        return;
+    }
+    p->state = T_TCP_OPEN;
+    p->tcp_len = 0;
+    uv_buf_t b = uv_buf_init((char *)p->query, (unsigned)p->qlen);
+    p->write_req.data = p;
+    uv_write(&p->write_req, (uv_stream_t *)p->sock, &b, 1, on_tcp_written);
+    uv_read_start((uv_stream_t *)p->sock, on_tcp_alloc, on_tcp_read);
+}
+
+static int start_try(rd_pending_t *p, const rd_res_action_t *act)
+{
+    rd_worker_t *w = p->w;
+    struct sockaddr_storage ss;
+    int fam = rd_addr_to_sockaddr(&act->server, &ss);
+    if (act->len + 2 > sizeof(p->query)) return RD_ESPACE;
+    p->query[0] = (uint8_t)(act->len >> 8);
+    p->query[1] = (uint8_t)act->len;
+    memcpy(p->query + 2, act->wire, act->len);
+    p->qlen = act->len + 2;
+    p->token = act->token;
+    p->server = act->server;
+    int r;
+    if (!act->tcp) {
+        uv_udp_t *u = malloc(sizeof(*u));
+        if (!u) return RD_ENOMEM;
+        if ((r = uv_udp_init_ex(&w->loop, u, (unsigned)fam)) != 0) {
+            free(u);
+            return RD_EIO;
+        }
+        u->data = p;
+        p->sock = (uv_handle_t *)u;
+        p->open_handles++;
+        p->state = T_UDP;
+        uv_buf_t b = uv_buf_init((char *)p->query + 2, (unsigned)act->len);
+        if ((r = uv_udp_connect(u, (struct sockaddr *)&ss)) != 0 ||
+            (r = uv_udp_recv_start(u, on_up_alloc, on_up_recv)) != 0 ||
+            (r = uv_udp_try_send(u, &b, 1, NULL)) < 0)
+            return RD_EIO;
+    } else {
+        uv_tcp_t *t = malloc(sizeof(*t));
+        if (!t) return RD_ENOMEM;
+        if ((r = uv_tcp_init(&w->loop, t)) != 0) {
+            free(t);
+            return RD_EIO;
+        }
+        t->data = p;
+        p->sock = (uv_handle_t *)t;
+        p->open_handles++;
+        p->state = T_TCP_CONNECTING;
+        p->conn_req.data = p;
+        if (uv_tcp_connect(&p->conn_req, t, (struct sockaddr *)&ss, on_tcp_connect) != 0)
+            return RD_EIO;
+    }
+    uv_timer_start(&p->timer, on_timeout, act->timeout_ms, 0);
+    return 0;
+}
+
+static void drive(rd_pending_t *p)
+{
+    for (int guard = 0; guard < 64; guard++) {
+        rd_res_action_t act;
+        int r = rd_req_step(p->req, uv_now(&p->w->loop), &act);
+        if (r == RD_RES_WAIT) return;
+        if (r == RD_RES_SEND) {
+            if (start_try(p, &act) == 0) return;
+            /* could not even send: the engine hears a timeout and moves on */
+            end_try(p);
+            if (rd_req_timeout(p->req, act.token, uv_now(&p->w->loop)) != 0) return;
+            continue;
+        }
+        finish(p); /* DONE, or an error: rd_req_answer gives SERVFAIL */
+        return;
+    }
+    finish(p);
+}
+
+void rd_recurse_start(rd_worker_t *w, const rd_query_info_t *info, const rd_client_t *client)
+{
+    rd_pending_t *p = calloc(1, sizeof(*p));
+    rd_req_t *req = NULL;
+    if (!p || rd_req_new(w->res, info->qname, info->qtype, info->qclass, info->do_bit, info->cd,
+                         uv_now(&w->loop), &req) != 0) {
+        free(p);
+        if (client->conn) rd_tcp_answer_late(client->conn, NULL, 0);
+        return;
+    }
+    p->w = w;
+    p->req = req;
+    p->info = *info;
+    p->client = *client;
+    uv_timer_init(&w->loop, &p->timer);
+    p->timer.data = p;
+    p->open_handles = 1;
+    p->next = w->pending;
+    if (w->pending) w->pending->prev = p;
+    w->pending = p;
+    w->npending++;
+    drive(p);
+}
+
+void rd_recurse_cancel_all(rd_worker_t *w)
+{
+    while (w->pending) {
+        rd_pending_t *p = w->pending;
+        /* finish() answers what it can (SERVFAIL for unfinished work) and unlinks p */
+        finish(p);
+    }
+}
