@@ -13,8 +13,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 if [ "${RD_IN_NETNS:-0}" != 1 ]; then
     "$root/scripts/deps.sh" test
-    cmake -S "$root" -B "$root/build" -DRD_TESTS=OFF >/dev/null
-    cmake --build "$root/build" -j"$(nproc)" --target resolverd >/dev/null
+    cmake -S "$root" -B "$root/build-run" -DRD_TESTS=OFF >/dev/null
+    cmake --build "$root/build-run" -j"$(nproc)" --target resolverd >/dev/null
     exec "$root/tests/integration/netns.sh" "$0" "$@"
 fi
 export RD_LAB_DIR
@@ -36,7 +36,7 @@ server:
     root-hints: $root/zones/lab/root.hints
     allow-loopback-upstreams: yes
 CONF
-"$root/build/resolverd" -c "$RD_LAB_DIR/resolver.conf" > "$RD_LAB_DIR/resolverd.log" 2>&1 &
+"$root/build-run/resolverd" -c "$RD_LAB_DIR/resolver.conf" > "$RD_LAB_DIR/resolverd.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do grep -q ready "$RD_LAB_DIR/resolverd.log" && break; sleep 0.05; done
 echo "resolverd is listening on 127.0.0.1 and ::1 (log: $RD_LAB_DIR/resolverd.log)"

@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh build
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRD_TESTS=OFF >/dev/null
-cmake --build build -j"$(nproc)"
-exec build/resolverd -c resolver.conf.example "$@"
+cmake -S . -B build-run -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRD_TESTS=OFF >/dev/null
+cmake --build build-run -j"$(nproc)" --target resolverd
+exec build-run/resolverd -c resolver.conf.example "$@"
