@@ -84,6 +84,13 @@ static void reload(void)
     }
     if (!same_listeners(v->conf, current->conf))
         rd_log_warn("listen addresses changed: they take effect at the next restart");
+    const rd_conf_t *a = v->conf, *b = current->conf;
+    if (a->allow_loopback_upstreams != b->allow_loopback_upstreams ||
+        a->qname_minimisation != b->qname_minimisation || a->cache_size != b->cache_size ||
+        (a->root_hints == NULL) != (b->root_hints == NULL) ||
+        (a->root_hints && strcmp(a->root_hints, b->root_hints) != 0))
+        rd_log_warn("resolver settings (root-hints, cache-size, allow-loopback-upstreams, "
+                    "qname-minimisation) changed: they take effect at the next restart");
     rd_log_level = v->conf->log_level;
     for (unsigned i = 0; i < nworkers; i++) rd_worker_set_view(&workers[i], v);
     rd_view_unref(current);
