@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh build|test|fuzz|bench
 set -euo pipefail
 build=(build-essential cmake pkg-config libcriterion-dev libuv1-dev)
-test=(iproute2 util-linux bind9-dnsutils knot-dnsutils ldnsutils bind9-utils nsd python3)
+test=(iproute2 util-linux bind9-dnsutils knot-dnsutils ldnsutils bind9-utils nsd python3 unbound)
 fuzz=(clang-14 libclang-rt-14-dev)
 bench=(libknot-dev)
 want=("${build[@]}")

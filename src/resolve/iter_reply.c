@@ -276,6 +276,11 @@ int rd__iter_classify(rd_req_t *req, const rd_msg_t *m, uint64_t now_ms)
         int r = collect(req, m, RD_SEC_AN, cur, g->qtype, &rs);
         if (r < 0) return r;
         if (r > 0) {
+            /* RFC 6672 s3.4: a CNAME asked for below a DNAME is the synthesised one; the
+             * client gets the DNAME before it, as for any other type. */
+            if (g->qtype == RD_TYPE_CNAME && !g->sub &&
+                (r = dname_above(req, m, cur, zone, aa, now_ms)) != 0)
+                return r;
             cache_put(req, &rs, aa ? RD_CACHE_RANK_AUTH_ANSWER : RD_CACHE_RANK_ANSWER, now_ms);
             return goal_answer(req, g, &rs);
         }

@@ -20,8 +20,8 @@ unbound=${RD_UNBOUND:-$(command -v unbound || echo /usr/sbin/unbound)}
 work=$(mktemp -d)
 pid= upid=
 cleanup() {
-    [ -n "$pid" ] && kill -9 $pid 2>/dev/null
-    [ -n "$upid" ] && kill -9 $upid 2>/dev/null
+    [ -n "$pid" ] && { kill -9 $pid; wait $pid; } 2>/dev/null || true
+    [ -n "$upid" ] && { kill -9 $upid; wait $upid; } 2>/dev/null || true
     "$RD_SRC/tests/lab/stop.sh" "$work/lab" >/dev/null 2>&1 || true
     [ -n "${RD_KEEP:-}" ] || rm -rf "$work"
 }
@@ -31,6 +31,7 @@ ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
 t0=$SECONDS
+[ -n "${RD_KEEP:-}" ] && echo "work dir: $work"
 [ -x "$unbound" ] || { echo "SKIP: no unbound"; echo "0 passed, 0 failed"; exit 0; }
 
 RD_LAB_NETNS=1 "$RD_SRC/tests/lab/start.sh" "$work/lab" > "$work/lab.log" 2>&1 || {
@@ -93,6 +94,7 @@ done
 # wildcard owners themselves ("*" labels are asked as names below them instead).
 awk -v N="$N" '
 function lc(s) { return tolower(s) }
+function under(l, o) { return o == "." ? l "." : l "." o }
 BEGIN { ntypes = split("A AAAA TXT MX NS SOA CNAME SRV PTR", T, " ") }
 {
     o = lc($1); t = $4
@@ -106,12 +108,12 @@ END {
     # 4. names under wildcards: round-robin so that a small N still covers every kind.
     for (i = 1; i <= no; i++) { o = owners[i]
         for (k = 1; k <= ntypes; k++) if ((o, T[k]) in has) q[++nq] = o " " T[k] }
-    for (w in wild) for (k = 1; k <= 4; k++) q[++nq] = "w" k "." w " " T[k]
+    for (w in wild) for (k = 1; k <= 4; k++) q[++nq] = under("w" k, w) " " T[k]
     for (i = 1; i <= no; i++) { o = owners[i]
         for (k = 1; k <= ntypes; k++) if (!((o, T[k]) in has)) q[++nq] = o " " T[k] }
     for (r = 1; nq < N && r <= 400; r++) {
-        for (w in wild) { q[++nq] = "r" r ".w." w " " T[1 + r % ntypes]; if (nq >= N) break }
-        for (i = 1; i <= no && nq < N; i++) q[++nq] = "nx" r "-" i "." owners[i] " " T[1 + (r + i) % ntypes]
+        for (w in wild) { q[++nq] = under("r" r ".w", w) " " T[1 + r % ntypes]; if (nq >= N) break }
+        for (i = 1; i <= no && nq < N; i++) q[++nq] = under("nx" r "-" i, owners[i]) " " T[1 + (r + i) % ntypes]
     }
     for (i = 1; i <= nq && i <= N; i++) print q[i]
 }' "$work/rrs" > "$work/questions"
@@ -132,40 +134,61 @@ norm() {
     /^;; QUESTION SECTION/ { sect = "q"; next }
     /^;; ANSWER SECTION/ { sect = "a"; next }
     /^;; connection timed out/ || /^;; communications error/ { next }
-    /^;/ { if (sect == "q" && NF >= 3) { qn = tolower(substr($1, 2)) " " $3 } ; next }
+    /^;/ { if (sect == "q" && NF >= 3) { qn = tolower(substr($1, 2)) " " $3; sect = "" }; next }
     NF == 0 { next }
-    sect == "a" { o = tolower($1); r = ""; for (i = 5; i <= NF; i++) r = r " " $i; A[++na] = o " " $4 r }
+    sect == "a" { o = tolower($1); r = ""; for (i = 3; i <= NF; i++) r = r " " $i; A[++na] = o " " $2 r }
     END { flush() }'
 }
 ask() { # port out
     dig @127.0.0.1 -p "$1" +tries=1 +timeout=3 +noall +comments +question +answer \
-        +nottlid -f "$work/questions" 2>/dev/null | norm | sort -u > "$2"
+        +nottlid +nocl -f "$work/questions" 2>/dev/null > "$2.raw" || true
+    norm < "$2.raw" | sort -u > "$2"
 }
 ta=$SECONDS
 ask 53 "$work/ours" & a1=$!
 ask 5353 "$work/unbound" & a2=$!
-wait $a1 $a2
+wait $a1 || true
+wait $a2 || true
 ask_time=$((SECONDS - ta))
 # questions that got no answer at all (timeout) show up as missing lines
 key() { awk -F'|' '{print $1}' "$1"; }
-awk '{print tolower($1) ". " $2}' "$work/questions" | sed 's/\.\. / /' | sort -u > "$work/keys"
+awk '{print tolower($1) ". " $2}' "$work/questions" | sed 's/\.\. /. /' | sort -u > "$work/keys"
 for f in ours unbound; do
     key "$work/$f" | sort -u | comm -23 "$work/keys" - | sed 's/$/|TIMEOUT|/' >> "$work/$f"
     sort -u -o "$work/$f" "$work/$f"
 done
+# Unbound's first try at a name under slow.lab./onedown.lab. can outlast dig's 3 s (its
+# server selection and back-off, not the data): ask those once more, with time to spare.
+grep '|TIMEOUT|' "$work/unbound" | cut -d'|' -f1 | head -20 > "$work/retry" || true
+if [ -s "$work/retry" ]; then
+    echo "asking Unbound again (timed out the first time): $(tr '\n' ',' < "$work/retry")"
+    dig @127.0.0.1 -p 5353 +tries=1 +timeout=10 +noall +comments +question +answer \
+        +nottlid +nocl -f "$work/retry" 2>/dev/null | norm > "$work/unbound.retry" || true
+    { grep -v '|TIMEOUT|' "$work/unbound"; cat "$work/unbound.retry"
+      key "$work/unbound.retry" | sort -u | comm -23 <(sort -u "$work/retry") - | sed 's/$/|TIMEOUT|/'
+    } | sort -u > "$work/unbound.new"
+    mv "$work/unbound.new" "$work/unbound"
+fi
 
 # ---- documented exceptions -------------------------------------------------------------------
-# Each entry: a name (lowercase, absolute) whose answers may differ, and why.
-declare -A expect_diff=(
-    # (none yet: add an entry with the reason when the difference is legitimate)
-)
+# expected_diff "qname qtype": 0 when resolverd and Unbound may legitimately differ there.
+expected_diff() {
+    case $1 in
+    # A CNAME question below a DNAME (old.example.lab. DNAME example.org.): the server's
+    # synthesised CNAME is the answer (RFC 1034 s3.6.2: a CNAME query is not restarted;
+    # RFC 6672 s3.4), so we answer NOERROR with the DNAME and the CNAME, as NSD does.
+    # Unbound 1.17 follows the synthesised CNAME anyway and returns the target's rcode
+    # (NXDOMAIN for the generated nx* names).
+    *.old.example.lab.\ CNAME) return 0 ;;
+    esac
+    return 1
+}
 join -t'|' -j1 <(awk -F'|' '{print $1 "|" $2 "|" $3}' "$work/ours") \
                <(awk -F'|' '{print $1 "|" $2 "|" $3}' "$work/unbound") > "$work/joined" || true
 mism=0 excused=0 same=0
 while IFS='|' read -r q s1 a1 s2 a2; do
     if [ "$s1|$a1" = "$s2|$a2" ]; then same=$((same + 1)); continue; fi
-    name=${q% *}
-    if [ -n "${expect_diff[$name]+x}" ]; then excused=$((excused + 1)); continue; fi
+    if expected_diff "$q"; then excused=$((excused + 1)); continue; fi
     mism=$((mism + 1))
     [ $mism -le 30 ] && echo "MISMATCH $q: resolverd $s1 [$a1] / unbound $s2 [$a2]"
 done < "$work/joined"
@@ -175,6 +198,13 @@ check "both answered every question ($total of $nq)" [ "$total" = "$nq" ]
 check "no unexplained mismatch ($mism)" [ "$mism" = 0 ]
 ntmo=$(grep -c '|TIMEOUT|' "$work/ours" || true)
 check "resolverd: no client timeouts ($ntmo)" [ "$ntmo" = 0 ]
+# the exception above, pinned on our side: NOERROR, the DNAME then the synthesised CNAME
+out=$(dig @127.0.0.1 +tries=1 +timeout=5 +noall +comments +answer fresh.old.example.lab CNAME || true)
+check "CNAME question below a DNAME: NOERROR" grep -q "status: NOERROR" <<< "$out"
+check "CNAME question below a DNAME: the DNAME comes too" \
+    grep -qE "^old\.example\.lab\..*DNAME[[:space:]]+example\.org\." <<< "$out"
+check "CNAME question below a DNAME: the synthesised CNAME" \
+    grep -qE "^fresh\.old\.example\.lab\..*CNAME[[:space:]]+fresh\.example\.org\." <<< "$out"
 check "resolverd still running" kill -0 $pid
 check "unbound still running" kill -0 $upid
 
