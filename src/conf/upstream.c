@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "conf/conf_int.h"
+#include "wire/encoding.h"
 
 #define DEFAULT_DOH_PATH "/dns-query"
 
@@ -49,23 +50,17 @@ bool rd__hostname_ok(const char *s, size_t len)
     return true;
 }
 
-static int b64val(char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
 bool rd__pin_ok(const char *s, size_t len)
 {
-    /* 32 octets = 256 bits: 43 characters (258 bits, the last 2 zero) and one '='. */
-    if (len != 44 || s[43] != '=') return false;
-    for (size_t i = 0; i < 43; i++)
-        if (b64val(s[i]) < 0) return false;
-    return (b64val(s[42]) & 3) == 0;
+    /* An SPKI SHA-256 pin (RFC 7469 s2.4): base64 of exactly 32 octets, padded (44 chars). */
+    uint8_t out[33];
+    size_t n = 0;
+    rd__b64_dec_t d;
+    rd__b64_dec_init(&d);
+    if (len != 44 || rd__b64_dec_feed(&d, s, len, out, sizeof(out), &n) != 0 ||
+        rd__b64_dec_final(&d) != 0)
+        return false;
+    return n == 32;
 }
 
 static bool ip_only(const char *s, size_t len)
