@@ -201,24 +201,9 @@ need util-linux
 has unbound && need unbound
 has kresd && need knot-resolver
 [ "$callgrind" = 1 ] && need valgrind
-scripts/deps.sh build
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-    if [ "$(id -u)" != 0 ]; then
-        echo "missing packages: ${need_pkgs[*]} (run as root to install them)" >&2
-        exit 1
-    fi
-    # unbound and knot-resolver would start system resolvers (port 53, real root hints) on
-    # install: block every service start while installing (DEPENDENCIES.md).
-    prc=/usr/sbin/policy-rc.d
-    created=0
-    if [ ! -e "$prc" ]; then
-        printf '#!/bin/sh\nexit 101\n' > "$prc" && chmod +x "$prc" && created=1
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"
-    [ "$created" = 1 ] && rm -f "$prc"
-fi
+# unbound and knot-resolver would start system resolvers on install: deps.sh blocks every
+# service start while installing (DEPENDENCIES.md).
+scripts/deps.sh build "${need_pkgs[@]}"
 
 jobs=$(nproc)
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DRD_TESTS=OFF -DRD_WERROR=OFF >/dev/null

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages a command needs, only when something is missing.
-# Usage: scripts/deps.sh build|test|fuzz|bench
+# Usage: scripts/deps.sh build|test|fuzz|bench [EXTRA-PACKAGE...]
 set -euo pipefail
 build=(build-essential cmake pkg-config libcriterion-dev libuv1-dev)
 test=(iproute2 util-linux bind9-dnsutils knot-dnsutils ldnsutils bind9-utils nsd python3 unbound)
@@ -12,8 +12,10 @@ build) ;;
 test) want+=("${test[@]}") ;;
 fuzz) want+=("${fuzz[@]}") ;;
 bench) want+=("${bench[@]}") ;;
-*) echo "usage: $0 build|test|fuzz|bench" >&2; exit 2 ;;
+*) echo "usage: $0 build|test|fuzz|bench [EXTRA-PACKAGE...]" >&2; exit 2 ;;
 esac
+shift || true
+want+=("$@")
 missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
