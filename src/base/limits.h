@@ -124,8 +124,22 @@
 #define RD_RES_QMIN_MAX 10
 /* EDNS UDP size we advertise upstream (DNS flag day 2020: 1232 avoids fragmentation). */
 #define RD_RES_EDNS_UDP 1232
+/* Servers remembered per client query as rejecting EDNS (FORMERR/NOTIMP to an OPT, RFC 6891
+ * s7): each is asked again once without OPT; beyond this many, they get no fallback. */
+#define RD_RES_NOEDNS_MAX 8
 /* Answer RRsets kept for the response: the CNAME chain plus the data. */
 #define RD_RES_ANSWER_RRSETS (RD_RES_CNAME_MAX + 2)
 /* Internal transitions inside one rd_req_step before it gives up (a bug guard). */
 #define RD_RES_STEP_LOOPS 1000
+
+/* ---- resolution in the shell (src/server/recurse.c) ---- */
+/* Client queries in resolution per worker: beyond it new ones are dropped (the client retries;
+ * Unbound's num-queries-per-thread is 1024 by default), so a flood of unique names cannot grow
+ * memory without bound. */
+#define RD_RECURSE_PENDING_MAX 4096
+/* Buckets of the per-worker table of questions in flight (identical ones are sent once). */
+#define RD_RECURSE_BUCKETS 1024
+/* Clients waiting on one question in flight; more start their own resolution. */
+#define RD_RECURSE_WAITERS_MAX 64
+
 #endif

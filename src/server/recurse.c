@@ -12,12 +12,24 @@
 
 enum try_state { T_IDLE, T_UDP, T_TCP_CONNECTING, T_TCP_OPEN };
 
+/* Another client asking the same question while it is being resolved (DESIGN.md step 5:
+ * identical upstream questions are sent once and answered to every waiting client). */
+typedef struct waiter {
+    struct waiter *next;
+    rd_query_info_t info;
+    rd_client_t client;
+} waiter_t;
+
 struct rd_pending {
     rd_worker_t *w;
     rd_pending_t *prev, *next;
+    rd_pending_t *hnext; /* chain in w->inflight */
+    uint32_t hash;
     rd_req_t *req;
     rd_query_info_t info;
     rd_client_t client;
+    waiter_t *waiters;
+    unsigned nwaiters;
     /* the upstream try in progress */
     int state; /* enum try_state */
     uint32_t token;
@@ -78,21 +90,36 @@ static void end_try(rd_pending_t *p)
 
 static void drive(rd_pending_t *p);
 
+/* Each client gets the answer with its own ID, question case, RD bit and size limit. */
+static void answer_client(rd_pending_t *p, const rd_query_info_t *info, const rd_client_t *cl)
+{
+    rd_worker_t *w = p->w;
+    size_t len = 0;
+    int r = rd_req_answer(p->req, info->id, info->qname, info->rd, info->edns, info->limit, w->out,
+                          sizeof(w->out), &len);
+    if (cl->conn)
+        rd_tcp_answer_late(cl->conn, w->out, r == 0 ? len : 0);
+    else if (r == 0 && w->state != RD_W_STOPPING)
+        rd_udp_send_reply(w, cl->udp, (const struct sockaddr *)&cl->addr, w->out, len);
+}
+
 static void finish(rd_pending_t *p)
 {
     rd_worker_t *w = p->w;
     end_try(p);
-    size_t len = 0;
     rd_req_result_t res;
     rd_req_result(p->req, &res);
     if (res.reason) rd_log_debug("resolution failed: %s (%u queries)", res.reason, res.queries);
-    int r = rd_req_answer(p->req, p->info.id, p->info.qname, p->info.rd, p->info.edns,
-                          p->info.limit, w->out, sizeof(w->out), &len);
-    if (p->client.conn) {
-        rd_tcp_answer_late(p->client.conn, w->out, r == 0 ? len : 0);
-    } else if (r == 0 && w->state != RD_W_STOPPING) {
-        rd_udp_send_reply(w, p->client.udp, (struct sockaddr *)&p->client.addr, w->out, len);
+    answer_client(p, &p->info, &p->client);
+    while (p->waiters) {
+        waiter_t *wt = p->waiters;
+        p->waiters = wt->next;
+        answer_client(p, &wt->info, &wt->client);
+        free(wt);
     }
+    rd_pending_t **pp = &w->inflight[p->hash % RD_RECURSE_BUCKETS];
+    while (*pp && *pp != p) pp = &(*pp)->hnext;
+    if (*pp) *pp = p->hnext;
     rd_req_free(p->req);
     p->req = NULL;
     if (p->prev)
@@ -264,20 +291,70 @@ static void drive(rd_pending_t *p)
     finish(p);
 }
 
+static uint32_t question_hash(const rd_query_info_t *q)
+{
+    /* FNV-1a of the lowercased name and the fields that change the answer. The table is per
+     * worker and bounded by RD_RECURSE_PENDING_MAX, so crafted collisions only make one
+     * chain longer, never memory larger. */
+    uint32_t h = 2166136261u;
+    size_t n = rd_name_len(q->qname);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = q->qname[i];
+        if (c >= 'A' && c <= 'Z') c = (uint8_t)(c + 32);
+        h = (h ^ c) * 16777619u;
+    }
+    uint32_t extra = (uint32_t)q->qtype << 16 | q->qclass;
+    h = (h ^ extra) * 16777619u;
+    return (h ^ (uint32_t)(q->do_bit << 1 | q->cd)) * 16777619u;
+}
+
+static bool same_question(const rd_query_info_t *a, const rd_query_info_t *b)
+{
+    return a->qtype == b->qtype && a->qclass == b->qclass && a->do_bit == b->do_bit &&
+           a->cd == b->cd && rd_name_eq(a->qname, b->qname);
+}
+
+static void refuse_late(const rd_client_t *client)
+{
+    if (client->conn) rd_tcp_answer_late(client->conn, NULL, 0);
+}
+
 void rd_recurse_start(rd_worker_t *w, const rd_query_info_t *info, const rd_client_t *client)
 {
+    uint32_t hash = question_hash(info);
+    for (rd_pending_t *q = w->inflight[hash % RD_RECURSE_BUCKETS]; q; q = q->hnext) {
+        if (q->hash != hash || !same_question(&q->info, info)) continue;
+        if (q->nwaiters >= RD_RECURSE_WAITERS_MAX) break;
+        waiter_t *wt = malloc(sizeof(*wt));
+        if (!wt) break;
+        wt->info = *info;
+        wt->client = *client;
+        wt->next = q->waiters;
+        q->waiters = wt;
+        q->nwaiters++;
+        return;
+    }
+    if (w->npending >= RD_RECURSE_PENDING_MAX) {
+        rd_log_debug("resolution table full (%u): query dropped", w->npending);
+        w->n_dropped++;
+        refuse_late(client);
+        return;
+    }
     rd_pending_t *p = calloc(1, sizeof(*p));
     rd_req_t *req = NULL;
     if (!p || rd_req_new(w->res, info->qname, info->qtype, info->qclass, info->do_bit, info->cd,
                          uv_now(&w->loop), &req) != 0) {
         free(p);
-        if (client->conn) rd_tcp_answer_late(client->conn, NULL, 0);
+        refuse_late(client);
         return;
     }
     p->w = w;
     p->req = req;
     p->info = *info;
     p->client = *client;
+    p->hash = hash;
+    p->hnext = w->inflight[hash % RD_RECURSE_BUCKETS];
+    w->inflight[hash % RD_RECURSE_BUCKETS] = p;
     uv_timer_init(&w->loop, &p->timer);
     p->timer.data = p;
     p->open_handles = 1;

@@ -53,7 +53,8 @@ struct rd_worker {
     rd_res_t *res;
     rd_pending_t *pending; /* doubly linked list */
     unsigned npending;
-    uint8_t *up_rx; /* upstream UDP receive buffer */
+    rd_pending_t **inflight; /* RD_RECURSE_BUCKETS chains: identical questions join one */
+    uint8_t *up_rx;          /* upstream UDP receive buffer */
     /* stream connections */
     rd_tcp_conn_t *conns; /* doubly linked list */
     unsigned nconns;

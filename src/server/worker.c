@@ -87,7 +87,8 @@ static void worker_main(void *arg)
     w->udp_rx = malloc((size_t)RD_UDP_BATCH * 65536 * (c->nlisten ? c->nlisten : 1));
     w->udp_tx = rd_udp_batch_new();
     w->up_rx = malloc(65536);
-    bool ok = w->udp && w->tcp && w->udp_rx && w->udp_tx && w->up_rx;
+    w->inflight = calloc(RD_RECURSE_BUCKETS, sizeof(*w->inflight));
+    bool ok = w->udp && w->tcp && w->udp_rx && w->udp_tx && w->up_rx && w->inflight;
     if (ok && rd_resolver_shared.cache) {
         int rr = rd_res_new(rd_resolver_shared.cache, rd_resolver_shared.hints,
                             rd_resolver_shared.hints_len, &rd_resolver_shared.opts, rd_random32, w,
@@ -132,6 +133,8 @@ static void worker_main(void *arg)
     w->udp_tx = NULL;
     free(w->up_rx);
     w->up_rx = NULL;
+    free(w->inflight);
+    w->inflight = NULL;
     if (w->res) rd_res_free(w->res);
     w->res = NULL;
     w->udp = NULL;
