@@ -79,7 +79,12 @@ int rd_req_step(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act);
 /* An upstream reply. It is checked against the outstanding query (token, source address and
  * port, ID, QR, opcode, question with the name compared case-insensitively, type, class); on a
  * mismatch returns RD_RES_IGNORED and nothing changes. Otherwise 0: wire is consumed (not kept),
- * call rd_req_step. TC=1 over UDP makes the next step retry the same server over TCP. */
+ * call rd_req_step. TC=1 over UDP makes the next step retry the same server over TCP.
+ * 0x20 (draft-vixie-dnsext-dns0x20): a UDP query's name goes out in random case and the reply
+ * must echo it exactly; one that differs only in case is RD_RES_IGNORED too, but noted: when
+ * the try then times out, the same server is asked once more with the plain name (and no 0x20
+ * for the rest of the request). FORMERR or NOTIMP to a query with EDNS makes the next step ask
+ * the same server again without OPT (RFC 6891 s7). */
 int rd_req_reply(rd_req_t *req, uint32_t token, const rd_addr_t *from, const uint8_t *wire,
                  size_t len, uint64_t now_ms);
 /* The outstanding query timed out (0), or token is stale (RD_RES_IGNORED). */

@@ -358,6 +358,41 @@ static const uint8_t *qmin_name(const rd_req_t *req, rd__goal_t *g, uint16_t *ty
     return n;
 }
 
+static bool in_noedns(const rd_req_t *req, const rd_addr_t *server)
+{
+    for (unsigned i = 0; i < req->nnoedns; i++)
+        if (rd__iter_addr_eq(&req->noedns[i], server)) return true;
+    return false;
+}
+
+/* Whether the name to this server goes out in random case (draft-vixie-dnsext-dns0x20): over
+ * UDP only (TCP is not blind-spoofable), until a server of this request failed to keep it.
+ * TODO(issue 5, infrastructure cache): remember servers that do not keep the case across
+ * requests (Unbound's 0x20 fallback per server); per request only for now. */
+static bool use_0x20(const rd_req_t *req, const rd_addr_t *server, bool tcp)
+{
+    (void)server;
+    return !tcp && !req->no_0x20;
+}
+
+/* Flips the case of the letters of name (lower case) from random bits. */
+static void randomise_case(rd_res_t *res, uint8_t *name)
+{
+    uint32_t bits = 0;
+    unsigned left = 0;
+    for (size_t i = 0; name[i] != 0; i += (size_t)name[i] + 1)
+        for (size_t j = i + 1; j <= i + name[i]; j++) {
+            if (name[j] < 'a' || name[j] > 'z') continue;
+            if (left == 0) {
+                bits = res->rand32(res->rand_ctx);
+                left = 32;
+            }
+            if (bits & 1) name[j] = (uint8_t)(name[j] - 'a' + 'A');
+            bits >>= 1;
+            left--;
+        }
+}
+
 static int build_query(rd_req_t *req, rd__goal_t *g, const rd_addr_t *server, bool tcp)
 {
     rd_res_t *res = req->res;
@@ -366,16 +401,24 @@ static int build_query(rd_req_t *req, rd__goal_t *g, const rd_addr_t *server, bo
     /* RFC 1034 s5.3.1: RD=0 towards authoritative servers. */
     rd_mb_init(&b, req->qwire, sizeof(req->qwire), sizeof(req->qwire), req->id, 0);
     rd_edns_build_t e = {.udp_size = RD_RES_EDNS_UDP};
-    int r = rd_mb_reserve(&b, rd_edns_size(&e));
+    bool edns = !in_noedns(req, server);
+    int r = edns ? rd_mb_reserve(&b, rd_edns_size(&e)) : 0;
     uint16_t stype;
     const uint8_t *sname = qmin_name(req, g, &stype);
-    if (r == 0) r = rd_mb_question(&b, sname, stype, req->qclass);
-    if (r == 0) r = rd_mb_opt(&b, &e);
+    size_t slen = rd_name_len(sname);
+    rd_name_lower_copy(req->scase, sname);
+    bool mix = use_0x20(req, server, tcp);
+    if (mix) randomise_case(res, req->scase);
+    if (r == 0) r = rd_mb_question(&b, req->scase, stype, req->qclass);
+    if (r == 0 && edns) r = rd_mb_opt(&b, &e);
     if (r != 0) return r;
     req->qlen = rd_mb_finish(&b);
     if (sname != g->qname) g->min_queries++;
-    memcpy(req->sname, sname, rd_name_len(sname));
+    memcpy(req->sname, sname, slen);
     req->stype = stype;
+    req->edns = edns;
+    req->used_0x20 = mix;
+    req->case_mismatch = false;
     req->target = *server;
     req->tcp = tcp;
     req->round = g->cut->round;
@@ -403,12 +446,14 @@ static int pick_server(rd_req_t *req, rd__goal_t *g)
     for (unsigned i = 0; i < cut->nns; i++)
         for (unsigned j = 0; j < cut->ns[i].naddr; j++) n += usable(req, cut, &cut->ns[i].addr[j]);
     if (n == 0 && cut->round < RD_RES_RETRY_ROUNDS) {
-        /* Another round over the servers that were silent (not those that answered badly). */
+        /* Another round over the servers that were silent or said SERVFAIL (a passing failure
+         * upstream), not those that answered badly. */
         unsigned k = 0;
         for (unsigned i = 0; i < cut->ntried; i++)
-            if (!cut->timed_out[i]) cut->tried[k++] = cut->tried[i];
+            if (!cut->timed_out[i] && !cut->servfail[i]) cut->tried[k++] = cut->tried[i];
         if (k < cut->ntried) {
             memset(cut->timed_out, 0, sizeof(cut->timed_out));
+            memset(cut->servfail, 0, sizeof(cut->servfail));
             cut->ntried = k;
             cut->round++;
             return pick_server(req, g);
@@ -507,12 +552,14 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
         g->state = RD__G_QUERY;
         return 0;
     case RD__G_QUERY:
-        if (req->retry_tcp) {
-            /* TC=1 (RFC 7766 s5): the same server again, over TCP. */
-            req->retry_tcp = false;
+        if (req->retry != RD__RETRY_NONE) {
+            /* The same server again: over TCP after TC=1 (RFC 7766 s5); without 0x20 or
+             * without EDNS (both already recorded in the request) after those failed. */
+            bool tcp = req->retry == RD__RETRY_TCP ? true : req->tcp;
+            req->retry = RD__RETRY_NONE;
             if (over_limits(req, g)) return RD_RES_DONE;
             rd_addr_t server = req->target;
-            if ((r = build_query(req, g, &server, true)) != 0) return r;
+            if ((r = build_query(req, g, &server, tcp)) != 0) return r;
             g->state = RD__G_WAIT;
             fill_action(req, now_ms, act);
             return 1;
@@ -591,13 +638,32 @@ int rd_req_timeout(rd_req_t *req, uint32_t token, uint64_t now_ms)
     (void)now_ms;
     rd__goal_t *g = rd__iter_top(req);
     if (req->done || g->state != RD__G_WAIT || token != req->token) return RD_RES_IGNORED;
+    g->state = RD__G_QUERY;
+    if (req->case_mismatch && req->used_0x20) {
+        /* The server answered, but with the name in another case: it does not keep it (or
+         * someone guessed the ID). Ask it once more with the plain name, and no 0x20 for the
+         * rest of this request. Not a timeout. */
+        req->no_0x20 = true;
+        req->retry = RD__RETRY_PLAIN;
+        return 0;
+    }
     req->timeouts++;
-    req->retry_tcp = false;
+    req->retry = RD__RETRY_NONE;
     rd__cut_t *cut = g->cut;
     for (unsigned i = 0; i < cut->ntried; i++)
         if (rd__iter_addr_eq(&cut->tried[i], &req->target)) cut->timed_out[i] = true;
-    g->state = RD__G_QUERY;
     return 0;
+}
+
+/* The name of the reply's question against the one sent: exactly when it went out in random
+ * case (0x20), else ignoring case. A case-only difference is noted in req->case_mismatch. */
+static bool question_name_ok(rd_req_t *req, const uint8_t *qn)
+{
+    if (!rd_name_eq(qn, req->sname)) return false;
+    if (!req->used_0x20) return true;
+    if (memcmp(qn, req->scase, rd_name_len(req->scase)) == 0) return true;
+    req->case_mismatch = true;
+    return false;
 }
 
 int rd_req_reply(rd_req_t *req, uint32_t token, const rd_addr_t *from, const uint8_t *wire,
@@ -614,20 +680,36 @@ int rd_req_reply(rd_req_t *req, uint32_t token, const rd_addr_t *from, const uin
     uint8_t qn[RD_NAME_MAX];
     size_t pos = RD_HDR_LEN;
     const rd_rr_t *q = rd_msg_rr(&m, RD_SEC_QD, 0);
-    if (rd_name_unpack(wire, len, &pos, qn, NULL) != 0 || !rd_name_eq(qn, req->sname) ||
-        q->type != req->stype || q->rclass != req->qclass)
+    if (rd_name_unpack(wire, len, &pos, qn, NULL) != 0 || q->type != req->stype ||
+        q->rclass != req->qclass || !question_name_ok(req, qn))
         return RD_RES_IGNORED;
     /* It is the reply to our query: from here on it is consumed. */
     if ((m.flags & RD_F_TC) && !req->tcp) {
-        req->retry_tcp = true;
+        req->retry = RD__RETRY_TCP;
         g->state = RD__G_QUERY;
         return 0;
     }
-    req->retry_tcp = false;
+    req->retry = RD__RETRY_NONE;
+    int rcode = RD_RCODE(m.flags);
+    if (req->edns && (rcode == RD_RCODE_FORMERR || rcode == RD_RCODE_NOTIMP) &&
+        req->nnoedns < RD_RES_NOEDNS_MAX) {
+        /* RFC 6891 s7: a server that does not know EDNS may answer FORMERR or NOTIMP to an
+         * OPT; ask it again without one (and without OPT for the rest of this request). */
+        req->noedns[req->nnoedns++] = req->target;
+        req->retry = RD__RETRY_NOEDNS;
+        g->state = RD__G_QUERY;
+        return 0;
+    }
     if (rd_msg_parse(&m, wire, len, &req->arena) != 0) {
         req->malformed++;
         g->state = RD__G_QUERY; /* malformed: next server */
         return 0;
+    }
+    if (rd_msg_rcode(&m) == RD_RCODE_SERVFAIL) {
+        /* Worth one more round (pick_server) when every server of the cut says so. */
+        rd__cut_t *cut = g->cut;
+        for (unsigned i = 0; i < cut->ntried; i++)
+            if (rd__iter_addr_eq(&cut->tried[i], &req->target)) cut->servfail[i] = true;
     }
     int r = rd__iter_classify(req, &m, now_ms);
     if (r < 0) rd__iter_fail(req, RD__EDE_OTHER, rd_strerror(r));

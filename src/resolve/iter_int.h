@@ -26,8 +26,17 @@ typedef struct {
     unsigned lookups;                        /* NS-name address lookups started */
     bool from_cache;                         /* found in the cache (not a referral just received) */
     bool timed_out[RD_RES_QUERIES_PER_CUT];  /* tried[i] did not answer */
-    uint8_t round; /* 0, then RD_RES_RETRY_ROUNDS more rounds over silent servers */
+    bool servfail[RD_RES_QUERIES_PER_CUT];   /* tried[i] answered SERVFAIL */
+    uint8_t round; /* 0, then RD_RES_RETRY_ROUNDS more rounds over silent or SERVFAIL servers */
 } rd__cut_t;
+
+/* Why the next step asks the same server again. */
+enum rd__retry {
+    RD__RETRY_NONE = 0,
+    RD__RETRY_TCP,    /* TC=1 over UDP (RFC 7766 s5) */
+    RD__RETRY_PLAIN,  /* the name's case came back changed: once more without 0x20 */
+    RD__RETRY_NOEDNS, /* FORMERR/NOTIMP to EDNS (RFC 6891 s7): once more without OPT */
+};
 
 /* What a goal is doing (house rule 8). */
 enum rd__goal_state {
@@ -78,12 +87,20 @@ struct rd_req {
     unsigned nplan;
     /* the outstanding (or last) upstream query */
     rd_addr_t target;
-    bool tcp, retry_tcp;
+    bool tcp;
+    int retry;          /* enum rd__retry: the next step asks req->target again */
+    bool edns;          /* the outstanding query carries an OPT record */
+    bool used_0x20;     /* its name went out in random case (draft-vixie-dnsext-dns0x20) */
+    bool case_mismatch; /* a reply echoed it in another case (ignored; see rd_req_timeout) */
+    bool no_0x20;       /* a server did not keep the case: plain names for the rest */
+    unsigned nnoedns;   /* servers that rejected EDNS during this request (RFC 6891 s7) */
+    rd_addr_t noedns[RD_RES_NOEDNS_MAX];
     uint16_t id;
     uint8_t round; /* retry round of the outstanding query (its timeout doubles) */
     uint32_t token;
     uint8_t qwire[RD_NAME_MAX + 64];
-    uint8_t sname[RD_NAME_MAX]; /* the question sent (minimised or not) */
+    uint8_t sname[RD_NAME_MAX]; /* the question sent (minimised or not), lower case */
+    uint8_t scase[RD_NAME_MAX]; /* the same name in the case it went out (0x20) */
     uint16_t stype;
     size_t qlen;
     /* counters against the limits */

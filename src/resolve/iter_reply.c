@@ -226,6 +226,7 @@ static void cut_progress(rd__cut_t *cut)
     cut->ntried = 0;
     cut->round = 0;
     memset(cut->timed_out, 0, sizeof(cut->timed_out));
+    memset(cut->servfail, 0, sizeof(cut->servfail));
 }
 
 /* A reply to a minimised question (RFC 9156 s3): a referral moves down; anything else that

@@ -176,7 +176,7 @@ static void teardown(void)
 }
 
 typedef struct {
-    unsigned sends, tcp, drops;
+    unsigned sends, tcp, drops, ignored;
     rd_req_result_t res;
     int rcode;
     unsigned an, ns;
@@ -205,10 +205,14 @@ static void resolve(const char *name, uint16_t qtype)
         out.tcp += act.tcp;
         static uint8_t reply[RD_MSG_MAX];
         size_t len = 0;
-        if (net_answer(&act, reply, sizeof(reply), &len)) {
+        int got = net_answer(&act, reply, sizeof(reply), &len);
+        if (got) {
             clock_ms += 1;
-            cr_assert_eq(rd_req_reply(req, act.token, &act.server, reply, len, clock_ms), 0);
-        } else {
+            int rr = rd_req_reply(req, act.token, &act.server, reply, len, clock_ms);
+            cr_assert(rr == 0 || rr == RD_RES_IGNORED, "reply returned %d", rr);
+            if (rr == RD_RES_IGNORED) got = 0, out.ignored++; /* waits for the timeout */
+        }
+        if (!got) {
             out.drops++;
             clock_ms += act.timeout_ms;
             cr_assert_eq(rd_req_timeout(req, act.token, clock_ms), 0);
@@ -733,8 +737,12 @@ Test(iter, spoofed_replies_ignored)
     reply[tpos + 1] = RD_TYPE_AAAA;
     cr_assert_eq(rd_req_reply(req, act.token, &act.server, reply, len, clock_ms), RD_RES_IGNORED);
     reply[tpos + 1] = RD_TYPE_A;
-    /* the real one, with the name in another case */
-    reply[RD_HDR_LEN + 1] = 'W';
+    /* the name in another case (0x20): ignored too */
+    reply[RD_HDR_LEN + 1] ^= 0x20;
+    cr_assert_eq(rd_req_reply(req, act.token, &act.server, reply, len, clock_ms), RD_RES_IGNORED);
+    cr_assert_eq(rd_req_step(req, clock_ms, &act2), RD_RES_WAIT);
+    reply[RD_HDR_LEN + 1] ^= 0x20;
+    /* the real one, in the case it went out */
     cr_assert_eq(rd_req_reply(req, act.token, &act.server, reply, len, clock_ms), 0);
     cr_assert_eq(rd_req_step(req, clock_ms, &act2), RD_RES_SEND);
     cr_assert_neq(act2.token, act.token);
@@ -862,4 +870,253 @@ Test(iter, servfail_answer_has_ede)
 {
     resolve("www.alldown.lab.", RD_TYPE_A);
     HAS("EDE: 22");
+}
+
+/* ---- 0x20, EDNS fallback, SERVFAIL rounds ---- */
+
+static bool is_example_lab(const rd_addr_t *a)
+{
+    return a->family == 4 && a->addr[0] == 127 && a->addr[1] == 0 && a->addr[2] == 10;
+}
+
+static void query_name(const rd_msg_t *q, uint8_t *qname)
+{
+    size_t pos = RD_HDR_LEN;
+    cr_assert_eq(rd_name_unpack(q->wire, q->len, &pos, qname, NULL), 0);
+}
+
+static bool has_upper(const uint8_t *name)
+{
+    for (size_t i = 0; name[i] != 0; i += (size_t)name[i] + 1)
+        for (size_t j = i + 1; j <= i + name[i]; j++)
+            if (name[j] >= 'A' && name[j] <= 'Z') return true;
+    return false;
+}
+
+/* The default answer of the fake network for this query. */
+static int default_answer(const rd_res_action_t *act, uint8_t *out_, size_t cap, size_t *len)
+{
+    hook_fn saved = hook;
+    hook = NULL;
+    int r = net_answer(act, out_, cap, len);
+    hook = saved;
+    return r;
+}
+
+static unsigned mixed_sent, plain_sent, udp_sent;
+
+static int case_watch_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                           size_t *len)
+{
+    (void)act, (void)out_, (void)cap, (void)len;
+    uint8_t qname[RD_NAME_MAX];
+    query_name(q, qname);
+    if (!act->tcp) udp_sent++;
+    if (has_upper(qname)) mixed_sent++;
+    if (act->tcp) cr_assert(!has_upper(qname), "no 0x20 over TCP");
+    return -1;
+}
+
+Test(iter, x20_names_go_out_in_random_case)
+{
+    hook = case_watch_hook;
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 3);
+    HAS("192.0.2.10");
+    cr_assert_eq(out.ignored, 0);
+    resolve("big.example.lab.", RD_TYPE_A); /* UDP (TC) then TCP: the TCP name is plain */
+    EXPECT(RD_RCODE_NOERROR, 100, 2);
+    /* 4 UDP names of 11-16 letters: all lower case by chance is ~2^-50 */
+    cr_assert_eq(udp_sent, 4);
+    cr_assert_eq(mixed_sent, 4);
+}
+
+/* example.lab.'s servers flip the case of the question's letters (and of the owners that
+ * point to it), as a server that does not keep the case would. */
+static int case_mangle_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_,
+                            size_t cap, size_t *len)
+{
+    uint8_t qname[RD_NAME_MAX];
+    query_name(q, qname);
+    if (has_upper(qname))
+        mixed_sent++;
+    else
+        plain_sent++;
+    if (!is_example_lab(&act->server)) return -1;
+    cr_assert_eq(default_answer(act, out_, cap, len), 1);
+    for (size_t i = RD_HDR_LEN; out_[i] != 0; i += (size_t)out_[i] + 1)
+        for (size_t j = i + 1; j <= i + out_[i]; j++) {
+            uint8_t c = out_[j] | 0x20;
+            if (c >= 'a' && c <= 'z') out_[j] ^= 0x20;
+        }
+    return 1;
+}
+
+Test(iter, x20_case_mangling_server_falls_back)
+{
+    hook = case_mangle_hook;
+    resolve("www.example.lab.", RD_TYPE_A);
+    /* root, lab., example.lab. (case flipped: ignored, the try times out), the same server
+     * again with the plain name */
+    EXPECT(RD_RCODE_NOERROR, 1, 4);
+    HAS("192.0.2.10");
+    cr_assert_eq(out.ignored, 1);
+    cr_assert_eq(out.res.timeouts, 0, "a case mismatch is not a timeout");
+    cr_assert_eq(mixed_sent, 3);
+    cr_assert_eq(plain_sent, 1);
+    /* the rest of the request goes out plain: a CNAME chain out of example.lab. */
+    mixed_sent = plain_sent = 0;
+    resolve("chain.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 3, out.sends);
+    HAS("192.0.2.33");
+    cr_assert_eq(out.ignored, 1);
+    cr_assert_eq(mixed_sent, 1);
+    cr_assert_eq(plain_sent, out.sends - 1);
+    cr_assert_leq(out.sends, 11);
+}
+
+/* A spoofer with the right ID but the wrong case, then the real reply: the real one wins. */
+Test(iter, x20_case_mismatch_then_real_reply)
+{
+    uint8_t qn[RD_NAME_MAX];
+    rd_req_t *req = NULL;
+    cr_assert_eq(rd_req_new(res, wire("www.example.lab.", qn), RD_TYPE_A, RD_CLASS_IN, false, false,
+                            clock_ms, &req),
+                 0);
+    rd_res_action_t act, act2;
+    cr_assert_eq(rd_req_step(req, clock_ms, &act), RD_RES_SEND);
+    static uint8_t reply[RD_MSG_MAX];
+    size_t len = 0;
+    cr_assert_eq(net_answer(&act, reply, sizeof(reply), &len), 1);
+    reply[RD_HDR_LEN + 2] ^= 0x20;
+    cr_assert_eq(rd_req_reply(req, act.token, &act.server, reply, len, clock_ms), RD_RES_IGNORED);
+    reply[RD_HDR_LEN + 2] ^= 0x20;
+    cr_assert_eq(rd_req_reply(req, act.token, &act.server, reply, len, clock_ms), 0);
+    cr_assert_eq(rd_req_step(req, clock_ms, &act2), RD_RES_SEND);
+    /* still 0x20 for the next server (www.example.lab. has letters enough) */
+    rd_msg_t q;
+    cr_assert_eq(rd_msg_parse(&q, act2.wire, act2.len, NULL), 0);
+    uint8_t sent[RD_NAME_MAX];
+    query_name(&q, sent);
+    cr_assert(has_upper(sent));
+    rd_req_free(req);
+}
+
+/* Servers that do not know EDNS: FORMERR (or NOTIMP) without OPT to any query with one. */
+static int edns_rcode = RD_RCODE_FORMERR;
+static unsigned edns_rejected, noedns_sent;
+
+static int no_edns_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                        size_t *len)
+{
+    if (!is_example_lab(&act->server)) return -1;
+    if (!q->edns.present) {
+        noedns_sent++;
+        return -1;
+    }
+    edns_rejected++;
+    uint8_t qname[RD_NAME_MAX];
+    query_name(q, qname);
+    const rd_rr_t *qr = rd_msg_rr(q, RD_SEC_QD, 0);
+    rd_mb_t b;
+    rd_mb_init(&b, out_, cap, 512, q->id, (uint16_t)(RD_F_QR | edns_rcode));
+    cr_assert_eq(rd_mb_question(&b, qname, qr->type, qr->rclass), 0);
+    *len = rd_mb_finish(&b);
+    return 1;
+}
+
+Test(iter, edns_formerr_falls_back)
+{
+    hook = no_edns_hook;
+    resolve("www.example.lab.", RD_TYPE_A);
+    /* root, lab., example.lab. with EDNS (FORMERR), the same server without */
+    EXPECT(RD_RCODE_NOERROR, 1, 4);
+    HAS("192.0.2.10");
+    cr_assert_eq(edns_rejected, 1);
+    cr_assert_eq(noedns_sent, 1);
+    /* within one request the server is remembered: the CNAME chain's next question to it goes
+     * without OPT at once */
+    edns_rejected = noedns_sent = 0;
+    resolve("chain.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 3, out.sends);
+    HAS("192.0.2.33");
+    cr_assert_leq(edns_rejected, 1);
+    cr_assert_geq(noedns_sent, 1);
+}
+
+Test(iter, edns_notimp_falls_back)
+{
+    edns_rcode = RD_RCODE_NOTIMP;
+    hook = no_edns_hook;
+    resolve("www.example.lab.", RD_TYPE_A);
+    edns_rcode = RD_RCODE_FORMERR;
+    EXPECT(RD_RCODE_NOERROR, 1, 4);
+    HAS("192.0.2.10");
+    cr_assert_eq(edns_rejected, 1);
+    cr_assert_eq(noedns_sent, 1);
+}
+
+/* FORMERR without EDNS too: no endless fallback, the next server, then SERVFAIL. */
+static int formerr_always_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_,
+                               size_t cap, size_t *len)
+{
+    if (!is_example_lab(&act->server)) return -1;
+    edns_rejected++;
+    uint8_t qname[RD_NAME_MAX];
+    query_name(q, qname);
+    const rd_rr_t *qr = rd_msg_rr(q, RD_SEC_QD, 0);
+    rd_mb_t b;
+    rd_mb_init(&b, out_, cap, 512, q->id, RD_F_QR | RD_RCODE_FORMERR);
+    cr_assert_eq(rd_mb_question(&b, qname, qr->type, qr->rclass), 0);
+    *len = rd_mb_finish(&b);
+    return 1;
+}
+
+Test(iter, formerr_always_bounded)
+{
+    hook = formerr_always_hook;
+    resolve("www.example.lab.", RD_TYPE_A);
+    /* root, lab., each example.lab. server with and without EDNS */
+    EXPECT(RD_RCODE_SERVFAIL, 0, 6);
+    cr_assert_eq(edns_rejected, 4);
+}
+
+/* example.lab.'s servers say SERVFAIL to the first servfail_left queries. */
+static unsigned servfail_left;
+
+static int servfail_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                         size_t *len)
+{
+    if (!is_example_lab(&act->server) || servfail_left == 0) return -1;
+    servfail_left--;
+    uint8_t qname[RD_NAME_MAX];
+    query_name(q, qname);
+    const rd_rr_t *qr = rd_msg_rr(q, RD_SEC_QD, 0);
+    rd_mb_t b;
+    rd_mb_init(&b, out_, cap, 512, q->id, RD_F_QR | RD_RCODE_SERVFAIL);
+    cr_assert_eq(rd_mb_question(&b, qname, qr->type, qr->rclass), 0);
+    *len = rd_mb_finish(&b);
+    return 1;
+}
+
+Test(iter, servfail_from_all_servers_gets_one_more_round)
+{
+    hook = servfail_hook;
+    servfail_left = 2;
+    resolve("www.example.lab.", RD_TYPE_A);
+    /* root, lab., both example.lab. servers SERVFAIL, a second round answers */
+    EXPECT(RD_RCODE_NOERROR, 1, 5);
+    HAS("192.0.2.10");
+    cr_assert_eq(servfail_left, 0);
+}
+
+Test(iter, servfail_always_bounded)
+{
+    hook = servfail_hook;
+    servfail_left = 1000;
+    resolve("www.example.lab.", RD_TYPE_A);
+    /* root, lab., both servers twice (RD_RES_RETRY_ROUNDS = 1), then SERVFAIL */
+    EXPECT(RD_RCODE_SERVFAIL, 0, 6);
+    cr_assert_eq(out.res.ede, 22);
+    servfail_left = 0;
 }
