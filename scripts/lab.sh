@@ -5,7 +5,7 @@
 #   dig @127.0.0.1 www.example.lab          # root -> lab. -> example.lab., answered
 #   dig @127.0.0.1 chain.example.lab        # a CNAME chain across three zones
 #   dig @127.0.0.1 www.noglue.lab           # NS names in another zone: resolved first
-#   dig @127.0.0.1 +norec www.example.lab @127.0.0.2   # ask the lab root yourself
+#   dig @127.0.0.2 +norec www.example.lab   # ask the lab root yourself (a referral)
 #   tail -f "$RD_LAB_DIR/resolverd.log"       # what resolverd says (-v for debug)
 # Leave the shell (exit) to stop everything. Usage: scripts/lab.sh [COMMAND...] runs
 # COMMAND instead of the shell.
