@@ -114,7 +114,8 @@
 /* Nested goals (client question + NS-name lookups for NS-name lookups...): Knot's rplan
  * depth order; deeper than this the delegation is not worth following. */
 #define RD_RES_PLAN_MAX 6
-/* First timeout of an upstream try, fixed for now (smoothed RTT later: iter_server_timeout). */
+/* Timeout of a try to a server we know nothing about (Unbound's UNKNOWN_SERVER_NICENESS
+ * order); known servers get srtt + 4 * rttvar (RFC 6298), see the infrastructure table below. */
 #define RD_RES_TIMEOUT_MS 400u
 /* Extra rounds over the servers of a cut that did not answer, each with the timeout doubled:
  * one lost datagram must not fail a zone with a single server. */
@@ -131,6 +132,45 @@
 #define RD_RES_ANSWER_RRSETS (RD_RES_CNAME_MAX + 2)
 /* Internal transitions inside one rd_req_step before it gives up (a bug guard). */
 #define RD_RES_STEP_LOOPS 1000
+/* Server selection (src/resolve/infra.c): a per-worker table of upstream servers keyed by
+ * address and port, set-associative (RD_RES_INFRA_WAYS entries per set, least recently used
+ * replaced), so it stays bounded whatever referrals say. */
+#define RD_RES_INFRA_MAX  4096
+#define RD_RES_INFRA_WAYS 8
+/* Bounds of a try's timeout from srtt + 4 * rttvar; consecutive timeouts double it up to the
+ * cap (Unbound caps at 120 s, but our whole budget is RD_RES_TIME_MAX_MS). A larger
+ * opts.timeout_ms raises the cap to itself. The floor is the initial timeout, not Unbound's
+ * 50 ms: a server measured at 1 ms that sometimes takes 300 ms (online signing, its own
+ * lookups) must still be waited for (tests/integration/test_faults.sh delay, test_dedup), and
+ * our 2 rounds per cut leave no room for spurious timeouts. Slow servers get more. */
+#define RD_RES_RTO_MIN_MS 400u
+#define RD_RES_RTO_MAX_MS 3000u
+/* Consecutive timeouts after which a server is held down (not chosen) for RD_RES_HOLD_MS; once
+ * that has passed it may be chosen again as a probe, and one more timeout holds it again.
+ * 30 s: long enough to spare clients of a dead zone the wait, short enough to notice a
+ * server coming back (Unbound probes blocked hosts after its 120 s RTO). */
+#define RD_RES_HOLD_TIMEOUTS 3
+#define RD_RES_HOLD_MS       30000u
+/* Servers whose expected RTT is within this of the best are equally good (random among them;
+ * Unbound's band is 400 ms, too wide to prefer a near server to a far one). */
+#define RD_RES_RTT_BAND_MS 50u
+/* Percent of choices made at random among all untried servers not held down (exploration:
+ * a server whose RTT improved or that was never tried gets measured). */
+#define RD_RES_EXPLORE_PCT 5u
+/* An idle server's estimate moves halfway back to RD_RES_TIMEOUT_MS per this much idle time,
+ * and is forgotten after RD_RES_INFRA_TTL_MS (Unbound's infra-host-ttl, 900 s). */
+#define RD_RES_RTT_DECAY_MS 60000u
+#define RD_RES_INFRA_TTL_MS 900000u
+/* An address family (IPv4/IPv6) whose servers timed out this many times in a row with no reply
+ * over it loses preference: its servers count RD_RES_FAMILY_PENALTY_MS slower. */
+#define RD_RES_FAMILY_FAIL       4
+#define RD_RES_FAMILY_PENALTY_MS 1000u
+/* Failure cache (RFC 9520): a (qname, qtype, qclass) whose resolution failed because no
+ * server answered is answered SERVFAIL from memory for this long (RFC 9520 s3.2: at least 1 s,
+ * at most 5 min; 5 s as a client's retry), per worker, in a bounded set-associative table. */
+#define RD_RES_FAILCACHE_MS   5000u
+#define RD_RES_FAILCACHE_MAX  1024
+#define RD_RES_FAILCACHE_WAYS 4
 
 /* ---- resolution in the shell (src/server/recurse.c) ---- */
 /* Client queries in resolution per worker: beyond it new ones are dropped (the client retries;

@@ -47,6 +47,11 @@ int rd_res_new(rd_cache_t *cache, const char *hints, size_t hints_len, const rd_
     if (!cache || !hints || !rand32 || !out) return RD_EINVAL;
     rd_res_t *res = calloc(1, sizeof(*res));
     if (!res) return RD_ENOMEM;
+    res->infra = calloc(1, sizeof(*res->infra));
+    if (!res->infra) {
+        free(res);
+        return RD_ENOMEM;
+    }
     res->cache = cache;
     res->rand32 = rand32;
     res->rand_ctx = rand_ctx;
@@ -75,6 +80,7 @@ int rd_res_new(rd_cache_t *cache, const char *hints, size_t hints_len, const rd_
     unsigned naddr = 0;
     for (unsigned i = 0; i < cut->nns; i++) naddr += cut->ns[i].naddr;
     if (r != 0 || naddr == 0) {
+        free(res->infra);
         free(res);
         return r < 0 ? r : RD_ESYNTAX;
     }
@@ -86,6 +92,8 @@ int rd_res_new(rd_cache_t *cache, const char *hints, size_t hints_len, const rd_
 
 void rd_res_free(rd_res_t *res)
 {
+    if (!res) return;
+    free(res->infra);
     free(res);
 }
 
@@ -132,6 +140,14 @@ void rd__iter_fail(rd_req_t *req, int ede, const char *reason)
     req->reason = reason;
     req->nans = 0;
     req->neg = NULL;
+}
+
+/* RFC 9520: the client's question (as it stands after CNAMEs) failed for want of any
+ * server answering; answer it from memory for RD_RES_FAILCACHE_MS. */
+void rd__iter_remember_failure(rd_req_t *req, uint64_t now_ms)
+{
+    const rd__goal_t *g = &req->plan[0];
+    rd__fail_insert(req->res->infra, g->qname, g->qtype, req->qclass, now_ms);
 }
 
 rd__goal_t *rd__iter_top(rd_req_t *req)
@@ -325,12 +341,21 @@ static rd__cut_t *find_cut(rd_req_t *req, const uint8_t *qname, uint64_t now_s)
 
 /* ---- sending ---- */
 
-/* The timeout of one try. TODO(issue 5, RTT): the smoothed RTT of this server from the
- * infrastructure cache goes here; a fixed value for now. */
-static uint32_t server_timeout(const rd_req_t *req, const rd_addr_t *server)
+/* What the infrastructure table says of a server now: expected RTT, timeout of a try (from
+ * srtt + 4 * rttvar, doubled per consecutive timeout or retry round, capped), hold-down. */
+static void server_view(const rd_req_t *req, const rd_addr_t *server, uint64_t now_ms,
+                        unsigned round, rd__infra_view_t *v)
 {
-    (void)server;
-    return req->res->opts.timeout_ms << req->round;
+    const rd_res_opts_t *o = &req->res->opts;
+    uint32_t cap = o->timeout_ms > RD_RES_RTO_MAX_MS ? o->timeout_ms : RD_RES_RTO_MAX_MS;
+    rd__infra_get(req->res->infra, server, now_ms, o->timeout_ms, cap, round, v);
+}
+
+static uint32_t server_timeout(const rd_req_t *req, const rd_addr_t *server, uint64_t now_ms)
+{
+    rd__infra_view_t v;
+    server_view(req, server, now_ms, req->round, &v);
+    return v.timeout;
 }
 
 static bool usable(const rd_req_t *req, const rd__cut_t *cut, const rd_addr_t *a)
@@ -437,14 +462,43 @@ static bool in_plan(const rd_req_t *req, const uint8_t *name)
     return false;
 }
 
-/* Chooses the next server of the goal's cut: a random untried address; when none is known,
- * a nested lookup of an NS name's address (at most RD_RES_NS_LOOKUPS_PER_CUT per cut). */
-static int pick_server(rd_req_t *req, rd__goal_t *g)
+/* Chooses the next server of the goal's cut among the untried addresses not held down: one
+ * of those within RD_RES_RTT_BAND_MS of the lowest expected RTT, at random, or in
+ * RD_RES_EXPLORE_PCT percent of the choices any of them (exploration). When no address is
+ * known, a nested lookup of an NS name's address (at most RD_RES_NS_LOOKUPS_PER_CUT per cut). */
+static int pick_server(rd_req_t *req, rd__goal_t *g, uint64_t now_ms)
 {
     rd__cut_t *cut = g->cut;
-    unsigned n = 0;
+    const rd_addr_t *pool[RD_RES_NS_PER_CUT * RD_RES_ADDRS_PER_NS];
+    const rd_addr_t *held[RD_RES_NS_PER_CUT * RD_RES_ADDRS_PER_NS];
+    uint32_t score[RD_RES_NS_PER_CUT * RD_RES_ADDRS_PER_NS];
+    uint32_t best = UINT32_MAX;
+    unsigned n = 0, nheld = 0;
     for (unsigned i = 0; i < cut->nns; i++)
-        for (unsigned j = 0; j < cut->ns[i].naddr; j++) n += usable(req, cut, &cut->ns[i].addr[j]);
+        for (unsigned j = 0; j < cut->ns[i].naddr; j++) {
+            const rd_addr_t *a = &cut->ns[i].addr[j];
+            if (!usable(req, cut, a)) continue;
+            rd__infra_view_t v;
+            server_view(req, a, now_ms, cut->round, &v);
+            if (v.held) {
+                req->held = true;
+                held[nheld++] = a;
+                continue;
+            }
+            pool[n] = a;
+            score[n++] = v.score;
+            if (v.score < best) best = v.score;
+        }
+    if (n == 0 && nheld > 0 && !cut->probed) {
+        /* Only held-down servers are left: one of them is probed, once per cut per request
+         * (a server that times out for some names may answer others). */
+        cut->probed = true;
+        for (unsigned i = 0; i < nheld; i++) {
+            pool[n] = held[i];
+            score[n++] = 0;
+        }
+        best = 0;
+    }
     if (n == 0 && cut->round < RD_RES_RETRY_ROUNDS) {
         /* Another round over the servers that were silent or said SERVFAIL (a passing failure
          * upstream), not those that answered badly. */
@@ -456,19 +510,21 @@ static int pick_server(rd_req_t *req, rd__goal_t *g)
             memset(cut->servfail, 0, sizeof(cut->servfail));
             cut->ntried = k;
             cut->round++;
-            return pick_server(req, g);
+            return pick_server(req, g, now_ms);
         }
     }
     if (n > 0) {
-        unsigned k = req->res->rand32(req->res->rand_ctx) % n;
-        for (unsigned i = 0; i < cut->nns; i++)
-            for (unsigned j = 0; j < cut->ns[i].naddr; j++) {
-                const rd_addr_t *a = &cut->ns[i].addr[j];
-                if (!usable(req, cut, a) || k-- > 0) continue;
-                if (cut->ntried < RD_RES_QUERIES_PER_CUT) cut->tried[cut->ntried++] = *a;
-                int r = build_query(req, g, a, false);
-                return r ? r : PICK_SENT;
-            }
+        uint32_t rnd = req->res->rand32(req->res->rand_ctx);
+        unsigned m = n;
+        if (rnd % 100 >= RD_RES_EXPLORE_PCT) {
+            m = 0;
+            for (unsigned i = 0; i < n; i++)
+                if (score[i] - best <= RD_RES_RTT_BAND_MS) pool[m++] = pool[i];
+        }
+        const rd_addr_t *a = pool[(rnd / 100) % m];
+        if (cut->ntried < RD_RES_QUERIES_PER_CUT) cut->tried[cut->ntried++] = *a;
+        int r = build_query(req, g, a, false);
+        return r ? r : PICK_SENT;
     }
     /* No address: look one NS name up. Names below the cut cannot be found without glue
      * (the lookup would come back to this cut); in_plan stops longer cycles. */
@@ -502,9 +558,10 @@ static int pick_server(rd_req_t *req, rd__goal_t *g)
     return PICK_NONE;
 }
 
-static void fill_action(const rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
+static void fill_action(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
 {
-    uint32_t t = server_timeout(req, &req->target);
+    uint32_t t = server_timeout(req, &req->target, now_ms);
+    req->sent_ms = now_ms;
     /* Never wait past the client query's time limit. */
     if (req->deadline_ms > now_ms && req->deadline_ms - now_ms < t)
         t = (uint32_t)(req->deadline_ms - now_ms);
@@ -544,6 +601,12 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
         if (r < 0) return r;
         if (req->done) return RD_RES_DONE;
         if (r == FROM_CACHE_DONE) return 0;
+        if (!g->sub && rd__fail_lookup(req->res->infra, g->qname, g->qtype, req->qclass, now_ms)) {
+            /* RFC 9520: it failed a moment ago for want of any server answering. */
+            rd__iter_fail(req, RD__EDE_NO_REACHABLE,
+                          "recent failure to resolve this question is remembered (RFC 9520)");
+            return RD_RES_DONE;
+        }
         g->min_labels = 0;
         g->min_queries = 0;
         g->no_min = false;
@@ -565,7 +628,7 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
             return 1;
         }
         if (over_limits(req, g)) return RD_RES_DONE;
-        r = pick_server(req, g);
+        r = pick_server(req, g, now_ms);
         if (r < 0) return r;
         if (r == PICK_SENT) {
             g->state = RD__G_WAIT;
@@ -597,11 +660,13 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
              * (dead, refusing, lame or not allowed: no authority could be reached). */
             if (req->malformed && !req->timeouts)
                 rd__iter_fail(req, RD__EDE_NETWORK, "the zone's servers sent malformed replies");
-            else if (req->timeouts)
+            else if (req->timeouts || req->held)
                 rd__iter_fail(req, RD__EDE_NO_REACHABLE, "no server of the zone answered");
             else
                 rd__iter_fail(req, RD__EDE_NO_REACHABLE,
                               "no usable server: all lame, refusing or not allowed");
+            if (req->ede == RD__EDE_NO_REACHABLE && (req->timeouts || req->held))
+                rd__iter_remember_failure(req, now_ms);
         }
         req->done = true;
         return RD_RES_DONE;
@@ -617,6 +682,7 @@ int rd_req_step(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
         if (rd__iter_top(req)->state == RD__G_WAIT) return RD_RES_WAIT;
         if (now_ms >= req->deadline_ms) {
             rd__iter_fail(req, RD__EDE_NO_REACHABLE, "time limit per client query reached");
+            if (req->timeouts) rd__iter_remember_failure(req, now_ms);
             return RD_RES_DONE;
         }
         int r = advance(req, now_ms, act);
@@ -635,7 +701,6 @@ int rd_req_step(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
 
 int rd_req_timeout(rd_req_t *req, uint32_t token, uint64_t now_ms)
 {
-    (void)now_ms;
     rd__goal_t *g = rd__iter_top(req);
     if (req->done || g->state != RD__G_WAIT || token != req->token) return RD_RES_IGNORED;
     g->state = RD__G_QUERY;
@@ -649,6 +714,7 @@ int rd_req_timeout(rd_req_t *req, uint32_t token, uint64_t now_ms)
     }
     req->timeouts++;
     req->retry = RD__RETRY_NONE;
+    rd__infra_timeout(req->res->infra, &req->target, now_ms);
     rd__cut_t *cut = g->cut;
     for (unsigned i = 0; i < cut->ntried; i++)
         if (rd__iter_addr_eq(&cut->tried[i], &req->target)) cut->timed_out[i] = true;
@@ -683,7 +749,12 @@ int rd_req_reply(rd_req_t *req, uint32_t token, const rd_addr_t *from, const uin
     if (rd_name_unpack(wire, len, &pos, qn, NULL) != 0 || q->type != req->stype ||
         q->rclass != req->qclass || !question_name_ok(req, qn))
         return RD_RES_IGNORED;
-    /* It is the reply to our query: from here on it is consumed. */
+    /* It is the reply to our query: from here on it is consumed. RTT samples over UDP only
+     * (a TCP try includes the handshake). */
+    if (!req->tcp) {
+        uint64_t rtt = now_ms > req->sent_ms ? now_ms - req->sent_ms : 0;
+        rd__infra_rtt(req->res->infra, &req->target, rtt > 60000 ? 60000 : (uint32_t)rtt, now_ms);
+    }
     if ((m.flags & RD_F_TC) && !req->tcp) {
         req->retry = RD__RETRY_TCP;
         g->state = RD__G_QUERY;

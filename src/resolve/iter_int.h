@@ -3,6 +3,7 @@
 #define RD_RESOLVE_ITER_INT_H
 
 #include "base/limits.h"
+#include "resolve/infra.h"
 #include "resolverd/resolve.h"
 
 /* RFC 8914 s4 info codes */
@@ -28,6 +29,7 @@ typedef struct {
     bool timed_out[RD_RES_QUERIES_PER_CUT];  /* tried[i] did not answer */
     bool servfail[RD_RES_QUERIES_PER_CUT];   /* tried[i] answered SERVFAIL */
     uint8_t round; /* 0, then RD_RES_RETRY_ROUNDS more rounds over silent or SERVFAIL servers */
+    bool probed;   /* a held-down server was probed (only one per cut per request) */
 } rd__cut_t;
 
 /* Why the next step asks the same server again. */
@@ -73,6 +75,7 @@ struct rd_res {
     rd_res_opts_t opts; /* defaults filled in */
     rd_res_rand_fn rand32;
     void *rand_ctx;
+    rd__infra_t *infra; /* per-worker server table and failure cache (infra.c) */
 };
 
 struct rd_req {
@@ -98,6 +101,8 @@ struct rd_req {
     uint16_t id;
     uint8_t round; /* retry round of the outstanding query (its timeout doubles) */
     uint32_t token;
+    uint64_t sent_ms; /* when the outstanding query was handed out (RTT samples) */
+    bool held;        /* a server was skipped as held down (no reachable authority) */
     uint8_t qwire[RD_NAME_MAX + 64];
     uint8_t sname[RD_NAME_MAX]; /* the question sent (minimised or not), lower case */
     uint8_t scase[RD_NAME_MAX]; /* the same name in the case it went out (0x20) */
@@ -123,6 +128,7 @@ static inline uint64_t rd__res_now_s(uint64_t now_ms)
 /* iter.c */
 void rd__iter_fail(rd_req_t *req, int ede, const char *reason);
 rd__goal_t *rd__iter_top(rd_req_t *req);
+void rd__iter_remember_failure(rd_req_t *req, uint64_t now_ms);
 /* Appends an RRset (copied into the arena) to the answer of the client's goal. */
 int rd__iter_add_answer(rd_req_t *req, const rd_cache_rrset_t *rs);
 /* Fills the parent's NS entry from an A/AAAA RRset found for a sub goal. */

@@ -14,6 +14,7 @@
 #include "resolverd/resolve.h"
 #include "resolverd/rrtype.h"
 #include "resolverd/zonedb.h"
+#include "resolve/iter_int.h"
 
 #define LAB RD_SOURCE_DIR "/zones/lab/"
 
@@ -158,6 +159,14 @@ static char *hints_file(void)
     buf[n] = 0;
     fclose(f);
     return buf;
+}
+
+/* A new engine and cache: forgets the servers' RTTs and the failure cache as well. */
+static void fresh_engine(void)
+{
+    rd_res_free(res);
+    rd_cache_free(cache);
+    engine_new(hints_file(), NULL);
 }
 
 static void setup(void)
@@ -378,7 +387,7 @@ Test(iter, slow_server_sink)
     unsigned drops = 0;
     for (uint32_t seed = 1; seed <= 8; seed++) {
         rng = seed * 31337;
-        rd_cache_clear(cache);
+        fresh_engine(); /* else the sink, once timed out, is rarely chosen again */
         resolve("www.slow.lab.", RD_TYPE_A);
         EXPECT(RD_RCODE_NOERROR, 1, 3 + out.drops);
         HAS("192.0.2.91");
@@ -412,7 +421,7 @@ Test(iter, one_server_down)
     unsigned with_timeout = 0;
     for (uint32_t seed = 1; seed <= 12; seed++) {
         rng = seed * 7919;
-        rd_cache_clear(cache);
+        fresh_engine(); /* else the dead server, once timed out, is rarely chosen again */
         resolve("www.onedown.lab.", RD_TYPE_A);
         EXPECT(RD_RCODE_NOERROR, 1, 3 + out.drops);
         HAS("192.0.2.90");
@@ -1119,4 +1128,198 @@ Test(iter, servfail_always_bounded)
     EXPECT(RD_RCODE_SERVFAIL, 0, 6);
     cr_assert_eq(out.res.ede, 22);
     servfail_left = 0;
+}
+
+/* ---- server selection (infrastructure table) and the failure cache ---- */
+
+static const uint8_t ex1[4] = {127, 0, 10, 1}, ex2[4] = {127, 0, 10, 2};
+static unsigned to_fast, to_slow;
+static uint32_t fast_timeout, slow_timeout;
+
+static bool is4(const rd_addr_t *a, const uint8_t *v4)
+{
+    return a->family == 4 && memcmp(a->addr, v4, 4) == 0;
+}
+
+/* example.lab.'s second server answers 350 ms late. */
+static int slow_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                     size_t *len)
+{
+    (void)q, (void)out_, (void)cap, (void)len;
+    if (is4(&act->server, ex1)) to_fast++, fast_timeout = act->timeout_ms;
+    if (is4(&act->server, ex2)) {
+        to_slow++;
+        slow_timeout = act->timeout_ms;
+        clock_ms += 350;
+    }
+    return -1;
+}
+
+Test(iter, faster_server_preferred_with_rare_exploration)
+{
+    hook = slow_hook;
+    unsigned early_slow = 0;
+    for (int i = 0; i < 200; i++) {
+        if (i == 10) early_slow = to_slow, to_slow = to_fast = 0;
+        rd_cache_clear(cache);
+        resolve("www.example.lab.", RD_TYPE_A);
+        EXPECT(RD_RCODE_NOERROR, 1, 3);
+    }
+    fprintf(stderr, "faster_server_preferred: first 10: %u slow; then 190: %u fast, %u slow\n",
+            early_slow, to_fast, to_slow);
+    cr_assert_eq(to_fast + to_slow, 190);
+    /* exploration: sometimes (5 % of choices, half of them the slow one), but rarely */
+    cr_assert_geq(to_slow, 1);
+    cr_assert_leq(to_slow, 19);
+    /* the timeout follows the smoothed RTT: 1 ms replies give the floor, 350 ms more */
+    cr_assert_eq(fast_timeout, RD_RES_RTO_MIN_MS);
+    cr_assert_gt(slow_timeout, 400);
+    cr_assert_leq(slow_timeout, RD_RES_RTO_MAX_MS);
+}
+
+Test(iter, unknown_server_gets_initial_timeout)
+{
+    hook = slow_hook;
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 3);
+    cr_assert_eq(fast_timeout + slow_timeout, 400); /* the one asked, unknown till then */
+}
+
+static const uint8_t down1[4] = {127, 0, 41, 1}, down2[4] = {127, 0, 41, 2};
+static unsigned to_down;
+
+static int down_count_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                           size_t *len)
+{
+    (void)q, (void)out_, (void)cap, (void)len;
+    if (is4(&act->server, down1) || is4(&act->server, down2)) to_down++;
+    return -1;
+}
+
+Test(iter, dead_servers_held_down_then_probed)
+{
+    hook = down_count_hook;
+    resolve("www.alldown.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, 6); /* 2 timeouts each */
+    clock_ms += 6000;                /* past the failure cache */
+    to_down = 0;
+    resolve("www.alldown.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    /* third timeout each (now held down), then one probe of a held server */
+    cr_assert_eq(to_down, 3, "%u", to_down);
+    clock_ms += 6000;
+    to_down = 0;
+    resolve("www.alldown.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_eq(out.res.ede, 22);
+    cr_assert_eq(to_down, 1, "held down: only one probe, %u", to_down);
+    cr_assert_eq(out.elapsed, 3000, "the probe waits the capped backed-off timeout");
+    clock_ms += 31000; /* past the hold-down */
+    to_down = 0;
+    resolve("www.alldown.lab.", RD_TYPE_A);
+    cr_assert_eq(to_down, 3, "both tried again after the hold-down, %u", to_down);
+}
+
+/* A server of a zone with another one that works: held down, it is not asked at all. */
+static bool kill_ex1;
+
+static int kill_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                     size_t *len)
+{
+    (void)q, (void)out_, (void)cap, (void)len;
+    if (is4(&act->server, ex1)) {
+        to_fast++;
+        if (kill_ex1) return 0;
+    }
+    return -1;
+}
+
+Test(iter, timed_out_server_skipped)
+{
+    hook = kill_hook;
+    kill_ex1 = true;
+    rd_addr_t a1 = {.family = 4, .addr = {127, 0, 10, 1}, .port = 53};
+    rd_addr_t a2 = {.family = 4, .addr = {127, 0, 10, 2}, .port = 53};
+    /* three consecutive timeouts of 127.0.10.1 as the table sees them: held down */
+    for (int i = 0; i < 3; i++) rd__infra_timeout(res->infra, &a1, clock_ms);
+    rd__infra_view_t v;
+    rd__infra_get(res->infra, &a1, clock_ms, 400, 3000, 0, &v);
+    cr_assert(v.held);
+    cr_assert_eq(v.timeout, 3000); /* 400 doubled thrice, capped */
+    rd__infra_get(res->infra, &a2, clock_ms, 400, 3000, 0, &v);
+    cr_assert_not(v.held);
+    cr_assert_eq(v.timeout, 400);
+    to_fast = 0;
+    for (int i = 0; i < 20; i++) {
+        rd_cache_clear(cache);
+        resolve("www.example.lab.", RD_TYPE_A);
+        EXPECT(RD_RCODE_NOERROR, 1, 3);
+    }
+    cr_assert_eq(to_fast, 0, "a held-down server is not asked while another works");
+    clock_ms += 31000; /* past the hold-down: it may be probed again (and is, when alone) */
+    rd__infra_get(res->infra, &a1, clock_ms, 400, 3000, 0, &v);
+    cr_assert_not(v.held);
+}
+
+/* Every IPv6 server is silent: the family loses preference. */
+static unsigned v6_sent, v6_late;
+
+static int v6_dead_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                        size_t *len)
+{
+    (void)q, (void)out_, (void)cap, (void)len;
+    if (act->server.family != 6) return -1;
+    v6_sent++;
+    return 0;
+}
+
+Test(iter, failing_ipv6_loses_preference)
+{
+    hook = v6_dead_hook;
+    /* four IPv6 timeouts in a row: the family is penalised even for unknown v6 servers */
+    rd_addr_t v6 = {.family = 6, .addr = {0xfd, 0, 0x1, 0xab, [15] = 9}, .port = 53};
+    rd_addr_t v4 = {.family = 4, .addr = {127, 0, 99, 1}, .port = 53};
+    rd_addr_t v6b = {.family = 6, .addr = {0xfd, 0, 0x1, 0xab, [15] = 10}, .port = 53};
+    for (int i = 0; i < 4; i++) rd__infra_timeout(res->infra, &v6, clock_ms);
+    rd__infra_view_t a, b;
+    rd__infra_get(res->infra, &v4, clock_ms, 400, 3000, 0, &a);
+    rd__infra_get(res->infra, &v6b, clock_ms, 400, 3000, 0, &b);
+    cr_assert_eq(a.score, 0); /* unknown: first */
+    cr_assert_eq(b.score, RD_RES_FAMILY_PENALTY_MS);
+    for (int i = 0; i < 60; i++) {
+        if (i == 20) v6_late = v6_sent;
+        rd_cache_clear(cache);
+        resolve("www.example.lab.", RD_TYPE_A);
+        EXPECT(RD_RCODE_NOERROR, 1, 3 + out.drops);
+    }
+    fprintf(stderr, "failing_ipv6: %u IPv6 tries in 60 requests, %u after the first 20\n", v6_sent,
+            v6_sent - v6_late);
+    cr_assert_leq(v6_sent - v6_late, 4, "rare exploration only");
+}
+
+Test(iter, failure_cache_hit_and_expiry)
+{
+    resolve("www.alldown.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, 6);
+    resolve("www.alldown.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, 0); /* from the failure cache: nothing sent */
+    cr_assert_eq(out.res.ede, 22);
+    HAS("EDE: 22");
+    cr_assert(strstr(out.res.reason, "RFC 9520") != NULL);
+    clock_ms += 4999;
+    resolve("www.alldown.lab.", RD_TYPE_A);
+    cr_assert_eq(out.sends, 0);
+    clock_ms += 1;
+    resolve("www.alldown.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_gt(out.sends, 0, "expired after 5 s: resolved again");
+    resolve("www.alldown.lab.", RD_TYPE_AAAA); /* another question: not cached */
+    cr_assert_gt(out.sends, 0);
+    /* failures from answers (lame, not timeouts) are not remembered */
+    resolve("www.lame.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_eq(out.res.timeouts, 0);
+    resolve("www.lame.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_gt(out.sends, 0);
 }

@@ -1,0 +1,49 @@
+/* Per-worker infrastructure table for server selection (issue 5) and the failure cache
+ * (RFC 9520). Lives in rd_res_t, used by one worker only: no locks. Bounded. */
+#ifndef RD_RESOLVE_INFRA_H
+#define RD_RESOLVE_INFRA_H
+
+#include "base/limits.h"
+#include "resolverd/resolve.h"
+
+typedef struct {
+    rd_addr_t addr;
+    bool used;
+    bool known;        /* srtt/rttvar hold at least one sample */
+    uint16_t timeouts; /* consecutive, reset by a reply */
+    uint32_t srtt, rttvar;
+    uint64_t last_ms;    /* last sample or timeout (LRU and decay) */
+    uint64_t hold_until; /* held down (not chosen) until then */
+} rd__infra_ent_t;
+
+typedef struct {
+    uint8_t name[RD_NAME_MAX];
+    uint16_t qtype, qclass;
+    bool used;
+    uint64_t until;
+} rd__fail_ent_t;
+
+typedef struct {
+    rd__infra_ent_t ent[RD_RES_INFRA_MAX];
+    unsigned fam_fail[2]; /* consecutive timeouts per family without a reply: [0] v4, [1] v6 */
+    rd__fail_ent_t fail[RD_RES_FAILCACHE_MAX];
+} rd__infra_t;
+
+/* What choosing needs to know of a server now. */
+typedef struct {
+    uint32_t score;   /* expected wait in ms (lower is better), family penalty included */
+    uint32_t timeout; /* for a try in round 0 */
+    bool held;        /* held down: do not choose */
+} rd__infra_view_t;
+
+void rd__infra_get(const rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms, uint32_t init_ms,
+                   uint32_t cap_ms, unsigned round, rd__infra_view_t *out);
+void rd__infra_rtt(rd__infra_t *t, const rd_addr_t *a, uint32_t rtt_ms, uint64_t now_ms);
+void rd__infra_timeout(rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms);
+
+bool rd__fail_lookup(const rd__infra_t *t, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
+                     uint64_t now_ms);
+void rd__fail_insert(rd__infra_t *t, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
+                     uint64_t now_ms);
+
+#endif
