@@ -164,6 +164,11 @@ static int setup_resolver(const rd_conf_t *c)
     }
     s->opts.allow_loopback_upstreams = c->allow_loopback_upstreams;
     s->opts.qname_min = c->qname_minimisation;
+    /* stub: and forward: zones (issue 5); rd_res_new copies them per worker. */
+    s->opts.stubs = c->stubs;
+    s->opts.nstubs = c->nstubs;
+    s->opts.forwards = c->forwards;
+    s->opts.nforwards = c->nforwards;
     return 0;
 }
 

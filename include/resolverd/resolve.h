@@ -43,6 +43,17 @@ typedef struct {
     unsigned max_cname;           /* CNAME links per client query (RD_RES_CNAME_MAX) */
     unsigned time_limit_ms;       /* per client query (RD_RES_TIME_MAX_MS) */
     unsigned timeout_ms;          /* per upstream try (RD_RES_TIMEOUT_MS) */
+    /* Issue 5 stub: and forward: zones, copied by rd_res_new (the arrays need not outlive it).
+     * For a name the longest matching zone wins ("." matches everything). A stub zone's cut
+     * starts at its servers (RD=0, referrals below followed); a forward zone's question goes
+     * with RD=1 to its udp:// and tcp:// upstreams and the answer is final. Addresses named
+     * here are contacted even when allow_loopback_upstreams is false (the operator named
+     * them). tls:// and https:// upstreams are not implemented yet (issue 8): a forward with
+     * only those fails with SERVFAIL, EDE 0, unless forward_first. */
+    const rd_conf_stub_t *stubs;
+    size_t nstubs;
+    const rd_conf_forward_t *forwards;
+    size_t nforwards;
 } rd_res_opts_t;
 
 /* hints: master-file text of the root hints (rd_root_hints_default() or a file's contents),

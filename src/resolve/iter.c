@@ -41,6 +41,73 @@ static unsigned def(unsigned v, unsigned d)
     return v ? v : d;
 }
 
+/* Copies the stub and forward zones of the options (their arrays belong to the caller). */
+static int copy_policy(rd_res_t *res)
+{
+    const rd_res_opts_t *o = &res->opts;
+    size_t n = o->nstubs + o->nforwards;
+    if (n == 0) return 0;
+    if ((o->nstubs && !o->stubs) || (o->nforwards && !o->forwards)) return RD_EINVAL;
+    res->pzones = calloc(n, sizeof(*res->pzones));
+    if (!res->pzones) return RD_ENOMEM;
+    for (size_t i = 0; i < o->nstubs; i++) {
+        const rd_conf_stub_t *st = &o->stubs[i];
+        rd__pzone_t *z = &res->pzones[res->npzones++];
+        rd_name_lower_copy(z->name, st->name);
+        for (size_t j = 0; j < st->nservers && z->naddr < RD_RES_NS_PER_CUT; j++)
+            z->addr[z->naddr++] = st->servers[j];
+    }
+    for (size_t i = 0; i < o->nforwards; i++) {
+        const rd_conf_forward_t *fw = &o->forwards[i];
+        rd__pzone_t *z = &res->pzones[res->npzones++];
+        rd_name_lower_copy(z->name, fw->name);
+        z->forward = true;
+        z->forward_first = fw->forward_first;
+        for (size_t j = 0; j < fw->nupstreams && z->naddr < RD_RES_NS_PER_CUT; j++) {
+            const rd_conf_upstream_t *u = &fw->upstreams[j];
+            if (u->proto != RD_UP_UDP && u->proto != RD_UP_TCP) continue; /* issue 8 */
+            z->tcp[z->naddr] = u->proto == RD_UP_TCP;
+            z->addr[z->naddr++] = u->addr;
+        }
+    }
+    return 0;
+}
+
+/* The longest stub or forward zone holding name (NULL: none). */
+static const rd__pzone_t *policy_zone(const rd_res_t *res, const uint8_t *name)
+{
+    const rd__pzone_t *best = NULL;
+    int bl = -1;
+    for (unsigned i = 0; i < res->npzones; i++) {
+        const rd__pzone_t *z = &res->pzones[i];
+        if (!rd_name_in(name, z->name)) continue;
+        int l = rd_name_labels(z->name);
+        if (l > bl) {
+            best = z;
+            bl = l;
+        }
+    }
+    return best;
+}
+
+/* The cut of a stub or forward zone: one pseudo NS entry per configured address. */
+static void cut_from_policy(rd__cut_t *cut, const rd__pzone_t *z)
+{
+    memset(cut, 0, sizeof(*cut));
+    memcpy(cut->name, z->name, rd_name_len(z->name));
+    cut->configured = true;
+    cut->forward = z->forward;
+    cut->forward_first = z->forward_first;
+    for (unsigned i = 0; i < z->naddr; i++) {
+        rd__ns_t *ns = &cut->ns[cut->nns++];
+        ns->name[0] = 0;
+        ns->naddr = 1;
+        ns->addr[0] = z->addr[i];
+        ns->tcp = z->tcp[i];
+        ns->looked_up = true;
+    }
+}
+
 int rd_res_new(rd_cache_t *cache, const char *hints, size_t hints_len, const rd_res_opts_t *opts,
                rd_res_rand_fn rand32, void *rand_ctx, rd_res_t **out)
 {
@@ -86,6 +153,13 @@ int rd_res_new(rd_cache_t *cache, const char *hints, size_t hints_len, const rd_
     }
     for (unsigned i = 0; i < cut->nns; i++)
         for (unsigned j = 0; j < cut->ns[i].naddr; j++) cut->ns[i].addr[j].port = o->upstream_port;
+    if ((r = copy_policy(res)) != 0) {
+        rd_res_free(res);
+        return r;
+    }
+    o->stubs = NULL;
+    o->forwards = NULL;
+    o->nstubs = o->nforwards = 0;
     *out = res;
     return 0;
 }
@@ -93,6 +167,7 @@ int rd_res_new(rd_cache_t *cache, const char *hints, size_t hints_len, const rd_
 void rd_res_free(rd_res_t *res)
 {
     if (!res) return;
+    free(res->pzones);
     free(res->infra);
     free(res);
 }
@@ -306,13 +381,19 @@ static void cut_from_ns(rd_req_t *req, rd__cut_t *cut, const rd_cache_rrset_t *n
 
 /* The closest enclosing zone cut with NS in the cache; the hints at the top. Addresses of
  * root servers missing from the cache come from the hints. */
-static rd__cut_t *find_cut(rd_req_t *req, const uint8_t *qname, uint64_t now_s)
+static rd__cut_t *find_cut(rd_req_t *req, const uint8_t *qname, uint64_t now_s,
+                           const rd__pzone_t *stub)
 {
     rd__cut_t *cut = rd_arena_alloc(&req->arena, sizeof(*cut));
     if (!cut) return NULL;
     const uint8_t *name = qname;
     for (;;) {
         rd_cache_rrset_t ns;
+        if (stub && rd_name_eq(name, stub->name)) {
+            /* A stub zone: its servers, not the cache's or the parent's view of the cut. */
+            cut_from_policy(cut, stub);
+            return cut;
+        }
         memset(cut, 0, sizeof(*cut));
         if (rd_cache_lookup_rrset(req->res->cache, name, RD_TYPE_NS, RD_CLASS_IN, now_s, false,
                                   &req->arena, &ns) == 0) {
@@ -362,7 +443,8 @@ static bool usable(const rd_req_t *req, const rd__cut_t *cut, const rd_addr_t *a
 {
     const rd_res_opts_t *o = &req->res->opts;
     if (a->family == 6 && o->no_ipv6) return false;
-    if (!o->allow_loopback_upstreams && is_loopback(a)) return false;
+    /* Stub and forward addresses were named by the operator: loopback is allowed there. */
+    if (!o->allow_loopback_upstreams && !cut->configured && is_loopback(a)) return false;
     for (unsigned i = 0; i < cut->ntried; i++)
         if (rd__iter_addr_eq(&cut->tried[i], a)) return false;
     return true;
@@ -423,8 +505,9 @@ static int build_query(rd_req_t *req, rd__goal_t *g, const rd_addr_t *server, bo
     rd_res_t *res = req->res;
     rd_mb_t b;
     req->id = (uint16_t)res->rand32(res->rand_ctx);
-    /* RFC 1034 s5.3.1: RD=0 towards authoritative servers. */
-    rd_mb_init(&b, req->qwire, sizeof(req->qwire), sizeof(req->qwire), req->id, 0);
+    /* RFC 1034 s5.3.1: RD=0 towards authoritative servers; RD=1 to forward upstreams. */
+    rd_mb_init(&b, req->qwire, sizeof(req->qwire), sizeof(req->qwire), req->id,
+               g->cut->forward ? RD_F_RD : 0);
     rd_edns_build_t e = {.udp_size = RD_RES_EDNS_UDP};
     bool edns = !in_noedns(req, server);
     int r = edns ? rd_mb_reserve(&b, rd_edns_size(&e)) : 0;
@@ -523,7 +606,11 @@ static int pick_server(rd_req_t *req, rd__goal_t *g, uint64_t now_ms)
         }
         const rd_addr_t *a = pool[(rnd / 100) % m];
         if (cut->ntried < RD_RES_QUERIES_PER_CUT) cut->tried[cut->ntried++] = *a;
-        int r = build_query(req, g, a, false);
+        bool tcp = false;
+        if (cut->forward)
+            for (unsigned i = 0; i < cut->nns; i++)
+                if (cut->ns[i].tcp && rd__iter_addr_eq(&cut->ns[i].addr[0], a)) tcp = true;
+        int r = build_query(req, g, a, tcp);
         return r ? r : PICK_SENT;
     }
     /* No address: look one NS name up. Names below the cut cannot be found without glue
@@ -610,7 +697,25 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
         g->min_labels = 0;
         g->min_queries = 0;
         g->no_min = false;
-        g->cut = find_cut(req, g->qname, now_s);
+        const rd__pzone_t *pz = g->no_policy ? NULL : policy_zone(req->res, g->qname);
+        if (pz && pz->forward) {
+            if (pz->naddr == 0) {
+                if (!pz->forward_first) {
+                    rd__iter_fail(req, RD__EDE_OTHER, "DoT/DoH upstreams not implemented yet");
+                    return RD_RES_DONE;
+                }
+                g->no_policy = true;
+                pz = NULL;
+            } else {
+                g->cut = rd_arena_alloc(&req->arena, sizeof(*g->cut));
+                if (!g->cut) return RD_ENOMEM;
+                cut_from_policy(g->cut, pz);
+                g->no_min = true; /* the whole question goes to a recursive upstream */
+                g->state = RD__G_QUERY;
+                return 0;
+            }
+        }
+        g->cut = find_cut(req, g->qname, now_s, pz);
         if (!g->cut) return RD_ENOMEM;
         g->state = RD__G_QUERY;
         return 0;
@@ -639,8 +744,16 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
             /* A cached cut whose servers cannot be reached at all (glue expired before the
              * NS): the parent's servers will refer us again (Unbound does the same). */
             rd__cut_t *c = g->cut;
+            if (c->forward && c->forward_first) {
+                /* forward-first: no upstream answered, resolve it ourselves. */
+                g->no_policy = true;
+                g->state = RD__G_START;
+                return 0;
+            }
             if (c->from_cache && c->queries == 0 && c->name[0] != 0) {
-                g->cut = find_cut(req, c->name + c->name[0] + 1, now_s);
+                const rd__pzone_t *spz = g->no_policy ? NULL : policy_zone(req->res, g->qname);
+                g->cut = find_cut(req, c->name + c->name[0] + 1, now_s,
+                                  spz && !spz->forward ? spz : NULL);
                 if (!g->cut) return RD_ENOMEM;
                 return 0;
             }
@@ -658,7 +771,9 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
         if (g->state == RD__G_FAILED) {
             /* RFC 8914 s4.23: 23 when servers were reached but spoke garbage; otherwise 22
              * (dead, refusing, lame or not allowed: no authority could be reached). */
-            if (req->malformed && !req->timeouts)
+            if (g->cut && g->cut->forward)
+                rd__iter_fail(req, RD__EDE_NO_REACHABLE, "no forward upstream answered");
+            else if (req->malformed && !req->timeouts)
                 rd__iter_fail(req, RD__EDE_NETWORK, "the zone's servers sent malformed replies");
             else if (req->timeouts || req->held)
                 rd__iter_fail(req, RD__EDE_NO_REACHABLE, "no server of the zone answered");

@@ -12,6 +12,7 @@ enum { RD__EDE_OTHER = 0, RD__EDE_NO_REACHABLE = 22, RD__EDE_NETWORK = 23 };
 typedef struct {
     uint8_t name[RD_NAME_MAX];
     uint8_t naddr;
+    bool tcp;       /* forward zones: a tcp:// upstream */
     bool looked_up; /* an address lookup was tried (at most once per cut) */
     rd_addr_t addr[RD_RES_ADDRS_PER_NS];
 } rd__ns_t;
@@ -28,9 +29,21 @@ typedef struct {
     bool from_cache;                         /* found in the cache (not a referral just received) */
     bool timed_out[RD_RES_QUERIES_PER_CUT];  /* tried[i] did not answer */
     bool servfail[RD_RES_QUERIES_PER_CUT];   /* tried[i] answered SERVFAIL */
-    uint8_t round; /* 0, then RD_RES_RETRY_ROUNDS more rounds over silent or SERVFAIL servers */
-    bool probed;   /* a held-down server was probed (only one per cut per request) */
+    uint8_t round;   /* 0, then RD_RES_RETRY_ROUNDS more rounds over silent or SERVFAIL servers */
+    bool probed;     /* a held-down server was probed (only one per cut per request) */
+    bool configured; /* stub or forward servers named by the operator (loopback allowed) */
+    bool forward;    /* forward zone: RD=1 to the upstreams, their answer is final */
+    bool forward_first; /* forward zone: fall back to recursion when no upstream answers */
 } rd__cut_t;
+
+/* A stub: or forward: zone (rd_res_opts_t), copied at rd_res_new. */
+typedef struct {
+    uint8_t name[RD_NAME_MAX];
+    bool forward, forward_first;
+    unsigned naddr; /* forward: udp:// and tcp:// upstreams only */
+    rd_addr_t addr[RD_RES_NS_PER_CUT];
+    bool tcp[RD_RES_NS_PER_CUT];
+} rd__pzone_t;
 
 /* Why the next step asks the same server again. */
 enum rd__retry {
@@ -63,6 +76,7 @@ typedef struct {
     int min_labels;
     unsigned min_queries;
     bool no_min;
+    bool no_policy; /* forward_first fell back: ignore stub/forward zones for this goal */
 } rd__goal_t;
 
 typedef struct {
@@ -75,7 +89,9 @@ struct rd_res {
     rd_res_opts_t opts; /* defaults filled in */
     rd_res_rand_fn rand32;
     void *rand_ctx;
-    rd__infra_t *infra; /* per-worker server table and failure cache (infra.c) */
+    rd__infra_t *infra;  /* per-worker server table and failure cache (infra.c) */
+    rd__pzone_t *pzones; /* stub and forward zones */
+    unsigned npzones;
 };
 
 struct rd_req {

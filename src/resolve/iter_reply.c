@@ -256,6 +256,44 @@ static int classify_minimised(rd_req_t *req, rd__goal_t *g, const rd_msg_t *m, u
     return 0;
 }
 
+/* A forward upstream's reply (RD=1): final. The answer chain for the question is taken as
+ * it comes (the upstream followed it) and cached with rank ANSWER; nothing else is cached
+ * except a negative answer's SOA at or below the forward zone (an upstream for corp.example
+ * cannot inject data for other zones). Errors and referrals: next upstream. */
+static int classify_forward(rd_req_t *req, rd__goal_t *g, const rd_msg_t *m, uint64_t now_ms)
+{
+    int rcode = rd_msg_rcode(m);
+    if (rcode != RD_RCODE_NOERROR && rcode != RD_RCODE_NXDOMAIN) return 0;
+    uint8_t cur[RD_NAME_MAX];
+    if (rcode == RD_RCODE_NOERROR && m->count[RD_SEC_AN] == 0 &&
+        first_owner(m, RD_SEC_NS, RD_TYPE_NS, cur) && !first_owner(m, RD_SEC_NS, RD_TYPE_SOA, cur))
+        return 0; /* a referral: not a recursive server, next upstream */
+    memcpy(cur, g->qname, rd_name_len(g->qname));
+    for (unsigned links = 0;; links++) {
+        rd_cache_rrset_t rs;
+        int r = collect(req, m, RD_SEC_AN, cur, g->qtype, &rs);
+        if (r < 0) return r;
+        if (r > 0) {
+            cache_put(req, &rs, RD_CACHE_RANK_ANSWER, now_ms);
+            return goal_answer(req, g, &rs);
+        }
+        if (g->sub || g->qtype == RD_TYPE_CNAME) break;
+        r = collect(req, m, RD_SEC_AN, cur, RD_TYPE_CNAME, &rs);
+        if (r < 0) return r;
+        if (r == 0) break;
+        cache_put(req, &rs, RD_CACHE_RANK_ANSWER, now_ms);
+        if (++req->cnames > req->res->opts.max_cname || links >= RD_RES_CNAME_MAX) {
+            rd__iter_fail(req, RD__EDE_OTHER, "CNAME chain too long");
+            return 0;
+        }
+        if ((r = rd__iter_add_answer(req, &rs)) != 0) return r;
+        rd_name_lower_copy(cur, rs.rdata[0].data);
+    }
+    /* NXDOMAIN or NODATA for the end of the chain; the SOA only when in the forward zone
+     * (goal_negative checks it against the cut, which is the forward zone). */
+    return goal_negative(req, g, m, cur, rcode == RD_RCODE_NXDOMAIN, false, now_ms);
+}
+
 int rd__iter_classify(rd_req_t *req, const rd_msg_t *m, uint64_t now_ms)
 {
     rd__goal_t *g = rd__iter_top(req);
@@ -263,6 +301,7 @@ int rd__iter_classify(rd_req_t *req, const rd_msg_t *m, uint64_t now_ms)
     int rcode = rd_msg_rcode(m);
     bool aa = (m->flags & RD_F_AA) != 0;
     g->state = RD__G_QUERY; /* unless classified below: next server */
+    if (g->cut->forward) return classify_forward(req, g, m, now_ms);
     if (!rd_name_eq(req->sname, g->qname) || req->stype != g->qtype)
         return classify_minimised(req, g, m, now_ms);
     if (rcode != RD_RCODE_NOERROR && rcode != RD_RCODE_NXDOMAIN) return 0;
@@ -307,6 +346,7 @@ int rd__iter_classify(rd_req_t *req, const rd_msg_t *m, uint64_t now_ms)
         memcpy(g->qname, cur, rd_name_len(cur));
         g->state = RD__G_START;
         g->referrals = 0;
+        g->no_policy = false; /* the alias target may be in a stub or forward zone */
         return 0;
     }
     if (rcode == RD_RCODE_NXDOMAIN) return goal_negative(req, g, m, g->qname, true, aa, now_ms);

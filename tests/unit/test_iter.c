@@ -87,13 +87,39 @@ static bool addr_eq(const rd_addr_t *a, const rd_addr_t *b)
            memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
 }
 
+/* Fake forward upstreams (stub:/forward: zones) live in 127.0.99.0/24: .1 is a "recursive"
+ * server answering from all the lab zones at once (RA set, AA clear), .3 the same but it adds
+ * an out-of-zone record to the additional section; the others are dead. */
+static fake_srv_t rec; /* rec.zones: loaded by policy_engine() */
+static unsigned nroot; /* queries to the lab root servers */
+static unsigned nup;   /* queries to the fake upstreams */
+
+static bool is_upstream(const rd_addr_t *a)
+{
+    return a->family == 4 && a->addr[0] == 127 && a->addr[1] == 0 && a->addr[2] == 99;
+}
+
+static bool is_root(const rd_addr_t *a)
+{
+    static const uint8_t v6[16] = {0xfd, 0, 0x01, 0xab, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+    if (a->family == 6) return memcmp(a->addr, v6, 16) == 0;
+    return a->addr[0] == 127 && a->addr[1] == 0 && a->addr[2] == 0 &&
+           (a->addr[3] == 2 || a->addr[3] == 3);
+}
+
 /* What the server at act->server sends back: 1 with a reply, 0 when nothing comes. */
 static int net_answer(const rd_res_action_t *act, uint8_t *out, size_t cap, size_t *len)
 {
     rd_msg_t q;
     cr_assert_eq(rd_msg_parse(&q, act->wire, act->len, NULL), 0);
     cr_assert_eq(q.id, act->id);
-    cr_assert_eq(q.flags & RD_F_RD, 0, "RD must be clear towards authoritative servers");
+    bool up = is_upstream(&act->server);
+    nup += up;
+    nroot += is_root(&act->server);
+    if (up)
+        cr_assert_neq(q.flags & RD_F_RD, 0, "RD must be set towards forward upstreams");
+    else
+        cr_assert_eq(q.flags & RD_F_RD, 0, "RD must be clear towards authoritative servers");
     if (hook) {
         int h = hook(act, &q, out, cap, len);
         if (h >= 0) return h;
@@ -101,6 +127,8 @@ static int net_answer(const rd_res_action_t *act, uint8_t *out, size_t cap, size
     const fake_srv_t *s = NULL;
     for (unsigned i = 0; i < nsrv; i++)
         if (addr_eq(&srv[i].addr, &act->server)) s = &srv[i];
+    bool evil = up && act->server.addr[3] == 3;
+    if (up) s = (act->server.addr[3] == 1 || evil) ? &rec : NULL;
     if (!s || !s->zones) return 0;
     uint8_t qname[RD_NAME_MAX];
     size_t pos = RD_HDR_LEN;
@@ -118,6 +146,14 @@ static int net_answer(const rd_res_action_t *act, uint8_t *out, size_t cap, size
     } else {
         int result;
         cr_assert_eq(rd_zone_answer(z, qname, qr->type, false, &b, &result), 0);
+    }
+    if (up) rd_mb_set_flags(&b, (uint16_t)((b.flags & ~RD_F_AA) | RD_F_RA | RD_F_RD));
+    if (evil) {
+        uint8_t own[RD_NAME_MAX];
+        static const uint8_t bad[4] = {6, 6, 6, 6};
+        cr_assert_eq(rd_mb_rr(&b, RD_SEC_AR, wire("www.example.corp.", own), RD_TYPE_A, RD_CLASS_IN,
+                              3600, bad, 4),
+                     0);
     }
     if (q.edns.present) cr_assert_eq(rd_mb_opt(&b, &e), 0);
     *len = rd_mb_finish(&b);
@@ -182,6 +218,8 @@ static void teardown(void)
     for (unsigned i = 0; i < nsrv; i++) rd_zoneset_free(srv[i].zones);
     nsrv = 0;
     hook = NULL;
+    rd_zoneset_free(rec.zones);
+    rec.zones = NULL;
 }
 
 typedef struct {
@@ -1322,4 +1360,189 @@ Test(iter, failure_cache_hit_and_expiry)
     resolve("www.lame.lab.", RD_TYPE_A);
     cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
     cr_assert_gt(out.sends, 0);
+}
+
+/* ---- stub: and forward: zones (issue 5) ---- */
+
+static rd_addr_t addr_of(const char *text)
+{
+    rd_addr_t a;
+    cr_assert_eq(rd_addr_parse(text, strlen(text), 53, &a), 0, "%s", text);
+    return a;
+}
+
+/* A new engine with these stub and forward zones; the fake upstreams get the lab's data. */
+static void policy_engine(const rd_conf_stub_t *stubs, size_t nstubs, const rd_conf_forward_t *fwds,
+                          size_t nfwds, bool loopback)
+{
+    if (!rec.zones) {
+        cr_assert_eq(rd_zoneset_new(&rec.zones), 0);
+        char z[] = ".=root.zone,lab.=lab.zone,corp.=corp.zone,net.=net.zone,org.=org.zone,"
+                   "example.lab.=example.lab.zone,example.corp.=example.corp.zone,"
+                   "example.net.=example.net.zone,example.org.=example.org.zone";
+        add_zones(&rec, z);
+    }
+    rd_res_free(res);
+    rd_cache_free(cache);
+    rd_res_opts_t o = {.allow_loopback_upstreams = loopback,
+                       .stubs = stubs,
+                       .nstubs = nstubs,
+                       .forwards = fwds,
+                       .nforwards = nfwds};
+    engine_new(hints_file(), &o);
+    nroot = nup = 0;
+}
+
+static void set_name(uint8_t *dst, const char *text)
+{
+    wire(text, dst);
+}
+
+Test(iter, forward_zone_goes_to_upstream_with_rd)
+{
+    rd_conf_upstream_t u = {.proto = RD_UP_UDP, .addr = addr_of("127.0.99.1")};
+    rd_conf_forward_t f = {.upstreams = &u, .nupstreams = 1};
+    set_name(f.name, "example.lab.");
+    policy_engine(NULL, 0, &f, 1, true);
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 1);
+    HAS("192.0.2.10");
+    cr_assert_eq(nup, 1);
+    cr_assert_eq(nroot, 0);
+    cr_assert_eq(out.tcp, 0);
+    resolve("www.example.lab.", RD_TYPE_A); /* cached */
+    EXPECT(RD_RCODE_NOERROR, 1, 0);
+    resolve("nx.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 1);
+    cr_assert_eq(out.ns, 1); /* the SOA, in the forward zone */
+    cr_assert_eq(nroot, 0);
+    /* outside the forward zone: normal recursion */
+    resolve("www.example.net.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    cr_assert_gt(nroot, 0);
+    cr_assert_eq(nup, 2);
+
+    /* tcp:// upstreams are asked over TCP; the operator's loopback address is used even
+     * when allow_loopback_upstreams is off */
+    u.proto = RD_UP_TCP;
+    policy_engine(NULL, 0, &f, 1, false);
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 1);
+    cr_assert_eq(out.tcp, 1);
+}
+
+Test(iter, forward_root_sends_everything)
+{
+    rd_conf_upstream_t u = {.proto = RD_UP_UDP, .addr = addr_of("127.0.99.1")};
+    rd_conf_forward_t f = {.upstreams = &u, .nupstreams = 1};
+    set_name(f.name, ".");
+    policy_engine(NULL, 0, &f, 1, false);
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 1);
+    resolve("www.example.net.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 1);
+    resolve("www.example.org.", RD_TYPE_AAAA);
+    cr_assert_eq(out.sends, 1);
+    cr_assert_eq(nup, 3);
+    cr_assert_eq(nroot, 0);
+}
+
+Test(iter, longest_match_between_forward_and_stub)
+{
+    rd_conf_upstream_t u = {.proto = RD_UP_UDP, .addr = addr_of("127.0.99.1")};
+    rd_conf_forward_t f = {.upstreams = &u, .nupstreams = 1};
+    set_name(f.name, ".");
+    rd_addr_t ss = addr_of("127.0.10.1");
+    rd_conf_stub_t st = {.servers = &ss, .nservers = 1};
+    set_name(st.name, "example.lab.");
+    policy_engine(&st, 1, &f, 1, false);
+    /* the stub is longer: iterative (RD=0, checked by the fake network) to its server */
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 1);
+    HAS("192.0.2.10");
+    cr_assert_eq(nup, 0);
+    cr_assert_eq(nroot, 0);
+    /* everything else to the forward "." */
+    resolve("www.example.net.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 1);
+    cr_assert_eq(nup, 1);
+    cr_assert_eq(nroot, 0);
+
+    /* a stub for lab.: the cut starts there and referrals below are followed */
+    rd_addr_t ls = addr_of("127.0.1.1");
+    set_name(st.name, "lab.");
+    st.servers = &ls;
+    policy_engine(&st, 1, NULL, 0, true);
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 2); /* lab. (referral), example.lab. */
+    cr_assert_eq(nroot, 0);
+}
+
+Test(iter, forward_upstream_cannot_inject_other_zones)
+{
+    rd_conf_upstream_t u = {.proto = RD_UP_UDP, .addr = addr_of("127.0.99.3")};
+    rd_conf_forward_t f = {.upstreams = &u, .nupstreams = 1};
+    set_name(f.name, "example.lab.");
+    policy_engine(NULL, 0, &f, 1, true);
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 1);
+    uint8_t bad[RD_NAME_MAX];
+    rd_cache_rrset_t rs;
+    rd_arena_t ar;
+    rd_arena_init(&ar, NULL, 0, 0);
+    cr_assert_eq(rd_cache_lookup_rrset(cache, wire("www.example.corp.", bad), RD_TYPE_A,
+                                       RD_CLASS_IN, clock_ms / 1000, false, &ar, &rs),
+                 RD_ENOTFOUND, "out-of-zone data from a forward upstream was cached");
+    rd_arena_free(&ar);
+    resolve("www.example.lab.", RD_TYPE_A); /* the answer itself was cached */
+    EXPECT(RD_RCODE_NOERROR, 1, 0);
+}
+
+Test(iter, forward_all_upstreams_dead)
+{
+    rd_conf_upstream_t u[2] = {{.proto = RD_UP_UDP, .addr = addr_of("127.0.99.2")},
+                               {.proto = RD_UP_TCP, .addr = addr_of("127.0.99.4")}};
+    rd_conf_forward_t f = {.upstreams = u, .nupstreams = 2};
+    set_name(f.name, "example.lab.");
+    policy_engine(NULL, 0, &f, 1, true);
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_eq(out.res.ede, 22);
+    HAS("EDE: 22");
+    cr_assert_gt(out.sends, 0);
+    cr_assert_eq(nup, out.sends);
+    cr_assert_gt(out.tcp, 0);
+    cr_assert_eq(nroot, 0);
+}
+
+Test(iter, forward_first_falls_back_to_recursion)
+{
+    rd_conf_upstream_t u = {.proto = RD_UP_UDP, .addr = addr_of("127.0.99.2")};
+    rd_conf_forward_t f = {.upstreams = &u, .nupstreams = 1, .forward_first = true};
+    set_name(f.name, "example.lab.");
+    policy_engine(NULL, 0, &f, 1, true);
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR, "%s", out.res.reason ? out.res.reason : "");
+    HAS("192.0.2.10");
+    cr_assert_gt(nup, 0);
+    cr_assert_gt(nroot, 0);
+}
+
+Test(iter, forward_tls_only_not_implemented)
+{
+    rd_conf_upstream_t u = {.proto = RD_UP_TLS, .addr = addr_of("127.0.99.1")};
+    u.addr.port = 853;
+    rd_conf_forward_t f = {.upstreams = &u, .nupstreams = 1};
+    set_name(f.name, "example.lab.");
+    policy_engine(NULL, 0, &f, 1, true);
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, 0);
+    cr_assert_eq(out.res.ede, 0);
+    cr_assert(strstr(out.res.reason, "DoT/DoH upstreams not implemented yet") != NULL);
+    HAS("DoT/DoH upstreams not implemented yet");
+    /* with forward-first: recursion instead */
+    f.forward_first = true;
+    policy_engine(NULL, 0, &f, 1, true);
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 3);
 }
