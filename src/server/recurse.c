@@ -50,9 +50,9 @@ rd_resolver_shared_t rd_resolver_shared;
 
 uint32_t rd_random32(void *ctx)
 {
-    /* Kernel CSPRNG in blocks: query IDs and ports must not be predictable (RFC 5452). */
-    rd_worker_t *w = ctx;
-    (void)w;
+    /* Kernel CSPRNG in blocks: query IDs and ports must not be predictable (RFC 5452). The
+     * pool is per thread, so the context is not needed. */
+    (void)ctx;
     static _Thread_local uint32_t pool[64];
     static _Thread_local unsigned left;
     if (left == 0) {

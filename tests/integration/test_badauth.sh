@@ -15,9 +15,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$RD_SRC/tests/integration/lib.sh"
 # expect WHAT REGEX TEXT / expect_not WHAT REGEX TEXT (extended regex, searched line by line)
 expect() {
     if grep -qE -- "$2" <<< "$3"; then ok; else
@@ -27,7 +25,6 @@ expect_not() {
     if ! grep -qE -- "$2" <<< "$3"; then ok; else
         bad "$1: /$2/ found in:"; sed 's/^/    | /' <<< "$3" | head -30; fi
 }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
 ms() { date +%s%3N; }
 
 A=127.0.0.53
@@ -276,5 +273,4 @@ check "SIGTERM: clean exit ($st)" [ "$st" = 0 ]
 errs=$(cat "$work"/*.err)
 expect_not "no sanitizer reports" "AddressSanitizer|LeakSanitizer|runtime error" "$errs"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+tally_end

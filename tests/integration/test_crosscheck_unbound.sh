@@ -26,10 +26,7 @@ cleanup() {
     [ -n "${RD_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
+. "$RD_SRC/tests/integration/lib.sh"
 t0=$SECONDS
 [ -n "${RD_KEEP:-}" ] && echo "work dir: $work"
 [ -x "$unbound" ] || { echo "SKIP: no unbound"; echo "0 passed, 0 failed"; exit 0; }
@@ -213,5 +210,4 @@ rc=0; wait $pid || rc=$?
 pid=
 check "resolverd exit 0 on SIGTERM (rc=$rc)" [ "$rc" = 0 ]
 echo "runtime: $((SECONDS - t0))s"
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+tally_end

@@ -7,10 +7,7 @@ set -euo pipefail
 work=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
+. "$RD_SRC/tests/integration/lib.sh"
 
 # The config refers to zones by paths relative to itself: copy it into place.
 mkdir -p "$work/tests/integration/data"
@@ -128,5 +125,4 @@ pid=
 check "exit 0 on SIGTERM (rc=$rc)" [ "$rc" = 0 ]
 check "stopped cleanly" grep -q "stopped" "$work/log"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+tally_end

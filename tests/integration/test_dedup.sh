@@ -14,16 +14,8 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-start_badauth() { # NAME ARGS...
-    local name=$1; shift
-    "$RD_BUILD/badauth" --max-seconds 60 "$@" > "$work/$name.log" 2> "$work/$name.err" &
-    pids+=($!)
-    for _ in $(seq 100); do grep -q ready "$work/$name.err" && return 0; sleep 0.05; done
-    echo "badauth $name did not start:"; cat "$work/$name.err"; exit 1
-}
+. "$RD_SRC/tests/integration/lib.sh"
+BADAUTH_MAX_SECONDS=60
 start_badauth root -l 127.0.9.1 -z .="$data/faults-root.zone"
 start_badauth bad -l 127.0.9.53 -l 127.0.9.54 -z bad.="$data/faults-bad.zone" \
     -s "$RD_SRC/tests/peers/resolver-faults.scenario"
@@ -60,5 +52,4 @@ echo "20 clients: $answered answered ($casekept of 10 kept their case); upstream
 [ "$up" -ge 1 ] && [ "$up" -le 3 ] && ok || bad "identical questions sent once (upstream $up)"
 kill -TERM $pid; rc=0; wait $pid || rc=$?; pid=
 [ "$rc" = 0 ] && ok || bad "exit 0 (rc=$rc)"
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+tally_end

@@ -23,21 +23,11 @@ cleanup() {
     [ -n "${RD_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
+. "$RD_SRC/tests/integration/lib.sh"
 ms() { date +%s%3N; }
 t0=$SECONDS
 [ -n "${RD_KEEP:-}" ] && echo "work dir: $work"
 
-start_badauth() { # NAME ARGS...
-    local name=$1; shift
-    "$RD_BUILD/badauth" --max-seconds 170 "$@" > "$work/$name.log" 2> "$work/$name.err" &
-    pids+=($!)
-    for _ in $(seq 100); do grep -q ready "$work/$name.err" && return 0; sleep 0.05; done
-    echo "badauth $name did not start:"; cat "$work/$name.err"; exit 1
-}
 start_badauth root -l 127.0.9.1 -z .="$data/faults-root.zone"
 start_badauth bad -l 127.0.9.53 -l 127.0.9.54 -z bad.="$data/faults-bad.zone" \
     -s "$RD_SRC/tests/peers/resolver-faults.scenario"
@@ -181,5 +171,4 @@ if grep -qE "ERROR: AddressSanitizer|runtime error:" "$work/resolverd.log"; then
     bad "sanitizer report in resolverd's log"; grep -A20 -E "AddressSanitizer|runtime error" "$work/resolverd.log" | head -40
 fi
 echo "runtime: $((SECONDS - t0))s"
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+tally_end

@@ -12,10 +12,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { local what=$1; shift; if "$@"; then ok; else bad "$what"; fi; }
+. "$RD_SRC/tests/integration/lib.sh"
 
 RD_LAB_NETNS=1 "$RD_SRC/tests/lab/start.sh" "$work/lab" > "$work/lab.log" 2>&1 || {
     cat "$work/lab.log"; exit 1; }
@@ -58,5 +55,4 @@ kill -TERM $pid
 rc=0; wait $pid || rc=$?
 pid=
 check "exit 0 on SIGTERM (rc=$rc)" [ "$rc" = 0 ]
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+tally_end

@@ -6,9 +6,7 @@ set -euo pipefail
 : "${RD_BUILD:?}" "${RD_SRC:?}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$RD_SRC/tests/integration/lib.sh"
 user=nobody
 can_drop=0
 if [ "$(id -u)" = 0 ] && [ "$(cat /proc/self/uid_map | awk '{print $2}')" = 0 ] && id nobody >/dev/null 2>&1; then
@@ -58,5 +56,4 @@ if [ $can_drop = 1 ]; then
 else
     echo "note: not real root here, privilege drop not checked"
 fi
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+tally_end

@@ -12,9 +12,7 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 zone=$RD_SRC/zones/local/types.test.zone
 origin=types.test.
 port=5353
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$RD_SRC/tests/integration/lib.sh"
 
 "$RD_BUILD/rdrespond" "$origin" "$zone" 127.0.0.1 $port 100000 2> "$work/resp.log" &
 pid=$!
@@ -79,5 +77,4 @@ for opts in "+noedns" "+bufsize=1232"; do
 done
 kill $pid2 2>/dev/null || true
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+tally_end
