@@ -17,7 +17,9 @@
 #   --runs R       runs per server (default 3)
 #   --rate Q       offered rate of the fixed-rate run, queries/s (default 20000)
 #   --outstanding Q  dnsperf -q, queries in flight at maximum load (default 100)
-#   --servers LIST comma-separated subset of resolverd,unbound,kresd (default all three)
+#   --servers LIST comma-separated subset of resolverd,unbound,kresd,ceiling (default:
+#                  the first three). ceiling is bench/ceiling.c, a trivial fixed-answer
+#                  responder with resolverd's batching: the machine's and dnsperf's limit.
 #   --callgrind    also profile resolverd under valgrind's callgrind at a small fixed load
 #                  (dnsperf -Q 2000 for 5 s; -g Release build in build-bench-local-cg/)
 #   --out FILE     results file (default bench/results/local-<UTC date>.md)
@@ -73,13 +75,16 @@ if [ -n "$inner" ]; then
         resolverd) "$@" "${RD_BIN:-$build/resolverd}" -c "$work/resolverd.conf" > "$work/$s.log" 2>&1 & ;;
         unbound) "$@" unbound -d -p -c "$work/unbound.conf" > "$work/$s.log" 2>&1 & ;;
         kresd) "$@" kresd -n -c "$work/kresd.conf" "$work/kresd-run" > "$work/$s.log" 2>&1 & ;;
+        ceiling) "$build/ceiling" 127.0.0.1 "$port" > "$work/$s.log" 2>&1 & ;;
         esac
         pid=$!
+        local want=10.0.0.1
+        [ "$s" = ceiling ] && want=192.0.2.1 # its one fixed answer
         for _ in $(seq 600); do # up to 60 s (valgrind is slow to start)
             if ! kill -0 "$pid" 2>/dev/null; then
                 echo "$s exited at start:" >&2; cat "$work/$s.log" >&2; return 1
             fi
-            [ "$(dig @127.0.0.1 -p "$port" +short +time=1 +tries=1 h1.bench.lab A 2>/dev/null)" = 10.0.0.1 ] \
+            [ "$(dig @127.0.0.1 -p "$port" +short +time=1 +tries=1 h1.bench.lab A 2>/dev/null)" = "$want" ] \
                 && return 0
             sleep 0.1
         done
@@ -160,7 +165,7 @@ if [ -n "$inner" ]; then
             s=${list[$(((k + rep - 1) % n))]} # rotate the order run by run
             echo "run $rep/$runs: $s" >&2
             start_server "$s"
-            [ "$rep" = 1 ] && check_answers "$s"
+            [ "$rep" = 1 ] && [ "$s" != ceiling ] && check_answers "$s"
             dnsperf_run "$work/warmup.$s.$rep" -l "$warmup"
             measure "$s" "$rep" max
             measure "$s" "$rep" rate -Q "$rate"
@@ -208,6 +213,7 @@ scripts/deps.sh build "${need_pkgs[@]}"
 jobs=$(nproc)
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DRD_TESTS=OFF -DRD_WERROR=OFF >/dev/null
 cmake --build "$build" -j"$jobs" --target resolverd >/dev/null
+has ceiling && cc -O2 -Wall -Wextra -o "$build/ceiling" bench/ceiling.c
 if [ "$callgrind" = 1 ]; then
     # Release optimisation plus debug info, so callgrind names files and lines
     cmake -S . -B "$build_cg" -DCMAKE_BUILD_TYPE=Release -DRD_TESTS=OFF -DRD_WERROR=OFF \
@@ -249,6 +255,7 @@ ver() {
     resolverd) "$build/resolverd" --version 2>&1 | head -1 ;;
     unbound) unbound -V 2>&1 | awk '/^Version/ {print "Unbound " $2; exit}' ;;
     kresd) kresd --version 2>&1 | head -1 ;;
+    ceiling) echo "ceiling (bench/ceiling.c)" ;;
     esac
 }
 srvcmd() {
@@ -256,6 +263,7 @@ srvcmd() {
     resolverd) echo "build-bench-local/resolverd -c resolverd.conf  (bench/local/resolverd.conf: threads: 1)" ;;
     unbound) echo "unbound -d -p -c unbound.conf  (bench/local/unbound.conf: num-threads: 1)" ;;
     kresd) echo "kresd -n -c kresd.conf RUNDIR  (bench/local/kresd.conf: one process = one thread)" ;;
+    ceiling) echo "ceiling 127.0.0.1 $port  (answers every query with one fixed A record; not a DNS server)" ;;
     esac
 }
 cpu_model=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
@@ -370,6 +378,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else
         echo "|---|---:|---:|---:|---:|---|"
         for p in "${list[@]}"; do
             [ "$p" = resolverd ] && continue
+            [ "$p" = ceiling ] && continue
             q=$(ratio "$(med resolverd max 4)" "$(med "$p" max 4)")
             e1=$(ratio "$(med "$p" max 16)" "$(med resolverd max 16)")
             e2=$(ratio "$(med "$p" rate 16)" "$(med resolverd rate 16)")
@@ -381,7 +390,21 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else
             fi
             echo "| $p | $q | $e1 | $e2 | $e3 | $t |"
         done
-        busiest=$(for s in "${list[@]}"; do med "$s" max 19; done | sort -g | tail -1)
+        if has ceiling; then
+            c=$(med ceiling max 4)
+            echo
+            echo "Ceiling (bench/ceiling.c: no parsing beyond the question, no lookup, one fixed answer,"
+            echo "the same recvmmsg/sendmmsg batching): $(num "$c") q/s at maximum load. As a share of it:"
+            for s in "${list[@]}"; do
+                [ "$s" = ceiling ] && continue
+                echo "$s $(awk -v a="$(med "$s" max 4)" -v c="$c" 'BEGIN {printf "%.0f%%", (c > 0 ? a * 100 / c : 0)}')"
+            done | paste -sd, - | sed 's/,/, /g; s/$/./'
+            if has unbound; then
+                echo "The ceiling itself is $(ratio "$c" "$(med unbound max 4)") Unbound's q/s: no server measured"
+                echo "this way can exceed that ratio."
+            fi
+        fi
+        busiest=$(for s in "${list[@]}"; do [ "$s" = ceiling ] || med "$s" max 19; done | sort -g | tail -1)
         if awk -v b="$busiest" 'BEGIN {exit !(b < 90)}'; then
             echo
             printf 'At "maximum load" no server used more than %.0f%% of a core (median): the single\n' "$busiest"

@@ -95,6 +95,7 @@ static void reload(void)
     for (unsigned i = 0; i < nworkers; i++) rd_worker_set_view(&workers[i], v);
     rd_view_unref(current);
     current = v;
+    rd_pcache_clear(rd_resolver_shared.pcache); /* local zones or forwarding may differ */
     rd_log_info("reloaded");
     rd_sd_notify("READY=1");
 }
@@ -161,6 +162,14 @@ static int setup_resolver(const rd_conf_t *c)
     if (r) {
         rd_log_error("cache of %zu octets: %s", c->cache_size, rd_strerror(r));
         return -1;
+    }
+    uint8_t pkey[16];
+    if (c->packet_cache_size > 0) {
+        if (getrandom(pkey, sizeof(pkey), 0) != (ssize_t)sizeof(pkey) ||
+            rd_pcache_new(c->packet_cache_size, pkey, &s->pcache) != 0) {
+            rd_log_error("packet cache of %zu octets: cannot create it", c->packet_cache_size);
+            return -1;
+        }
     }
     s->opts.allow_loopback_upstreams = c->allow_loopback_upstreams;
     s->opts.qname_min = c->qname_minimisation;
@@ -258,6 +267,7 @@ int main(int argc, char **argv)
     free(workers);
     rd_view_unref(current);
     if (rd_resolver_shared.cache) rd_cache_free(rd_resolver_shared.cache);
+    rd_pcache_free(rd_resolver_shared.pcache);
     free(hints_file_text);
     if (rc == 0) rd_log_info("stopped");
     return rc;

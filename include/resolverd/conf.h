@@ -76,6 +76,7 @@ typedef struct rd_conf {
     int log_level;                 /* enum rd_log_level, default info */
     char *user;                    /* drop privileges to this user after binding */
     char *pidfile;
+    size_t packet_cache_size; /* bytes, default 32m; 0: no packet cache */
     /* answering */
     uint16_t edns_buffer_size;    /* advertised and used for our responses, default 1232 */
     uint32_t tcp_idle_timeout_ms; /* default 10000 (RFC 7766 s6.2.3) */

@@ -42,6 +42,61 @@
 #define RD_TCP_BUF_MAX        (2 + 65535 + 2) /* one whole frame at most is ever buffered */
 #define RD_TCP_WRITE_HIGH     (256 * 1024)    /* stop reading from a client this far behind */
 #define RD_DRAIN_MS           2000 /* graceful shutdown: in-flight stream work gets this long */
+/* Reload (src/main.c): how long the main thread waits for a worker to take a new configuration
+ * before it flushes the cache anyway (a worker's loop turns in microseconds unless stuck). */
+#define RD_RELOAD_WAIT_MS 1000
+#define RD_HINTS_FILE_MAX (16u << 20) /* root-hints file: the IANA one is ~4 KiB */
+
+/* ---- TLS (src/net/tls*.c): DoT and DoH ---- */
+/* RFC 7858 s3.4 asks for idle and handshake timeouts; 6 s covers a full handshake over a
+ * slow mobile link with a lost packet, and bounds what a silent connection costs. */
+#define RD_TLS_HANDSHAKE_MS 6000
+/* Ciphertext buffered per connection before it is decrypted: one full TLS record (16 KiB of
+ * plaintext + 256 of overhead, RFC 8446 s5.2) plus a header; reading stops when full. */
+#define RD_TLS_IN_BUF (16384 + 256 + 5 + 2048)
+/* TLS 1.3 ticket lifetime hint (RFC 8446 s4.6.1 caps it at 7 days); one day, like nginx. */
+#define RD_TLS_TICKET_LIFETIME_S 86400
+/* Validity of the generated self-signed certificate: pinned by key, so ten years. */
+#define RD_TLS_SELFSIGNED_DAYS 3650
+
+/* ---- DNS over HTTPS (src/net/http*.c) ---- */
+#define RD_HTTP_STREAMS_DEFAULT   100  /* concurrent HTTP/2 streams per connection (issue 7) */
+#define RD_HTTP_STREAMS_MAX       1000 /* cap of max_streams: each may hold 2 x 64 KiB */
+#define RD_HTTP1_PIPELINE_DEFAULT 16   /* HTTP/1.1 requests queued per connection, in order */
+#define RD_HTTP1_PIPELINE_MAX     256
+/* RFC 8484 s6: a DoH body is one DNS message, at most 65535 octets; more is 413. */
+#define RD_HTTP_BODY_MAX 65535
+/* Request target (path and query): a GET carries the query in base64url (4/3 of it), so
+ * 4096 takes queries up to ~3000 octets; EDNS-padded queries (RFC 8467: 128) need ~200. */
+#define RD_HTTP_URI_MAX 4096
+/* Header bytes of one request (HTTP/2 counts name + value + 32 per field, as
+ * SETTINGS_MAX_HEADER_LIST_SIZE does, RFC 9113 s6.5.2); browsers send ~1-2 KiB. */
+#define RD_HTTP_HEADERS_MAX      8192
+#define RD_HTTP_HEADER_COUNT_MAX 64 /* fields per request; browsers send ~15 */
+/* HTTP/1.1 octets received and not yet parsed: one request head plus a body in flight. */
+#define RD_HTTP1_INBUF_MAX (RD_HTTP_URI_MAX + RD_HTTP_HEADERS_MAX + RD_HTTP_BODY_MAX + 1024)
+/* Request bodies buffered at once on one connection: more concurrent big POSTs get 503. */
+#define RD_HTTP_CONN_BODY_MAX (1u << 20)
+/* HTTP/2 rapid reset (CVE-2023-44487): nghttp2's RST_STREAM token bucket (burst, per second;
+ * its default is 1000/33), and our own count: a client that reset more streams before their
+ * answer than this plus the number of answers it got gets GOAWAY (ENHANCE_YOUR_CALM). */
+#define RD_HTTP_RST_BURST   200
+#define RD_HTTP_RST_RATE    30
+#define RD_HTTP_RESETS_FREE 100
+
+/* ---- packet cache (include/resolverd/pcache.h) ---- */
+/* packet-cache-size default: at ~760 octets a slot, ~44,000 answers; the hot set of a busy
+ * resolver is far smaller, and the RRset cache behind it holds the rest. */
+#define RD_PCACHE_SIZE_DEFAULT ((size_t)32 << 20)
+/* Largest response kept: typical answers are under 300 octets; a signed answer that does
+ * not fit is served by the RRset cache (only the copy is saved here, not the lookup). */
+#define RD_PCACHE_WIRE_MAX 640u
+/* TTL fields patched per hit; responses with more records are not kept. */
+#define RD_PCACHE_TTLS 32u
+/* Slots per set (a new answer replaces the one closest to expiry among them) and mutexes
+ * shared by the sets: 64 makes two workers wanting the same lock rare. */
+#define RD_PCACHE_WAYS  4u
+#define RD_PCACHE_LOCKS 64u
 
 /* ---- RRset and negative cache ---- */
 /* ---- defaults of the config knobs ---- */

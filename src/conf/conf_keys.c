@@ -81,6 +81,7 @@ static const keydef_t keys[] = {
     SRV("state-dir", K_PATH, state_dir, 0, 0),
     SRV("threads", K_THREADS, threads, 1, 1024),
     SRV("cache-size", K_SIZE, cache_size, MIB, TIB),
+    SRV("packet-cache-size", K_SIZE, packet_cache_size, 0, TIB),
     SRV_LIST("access-control", K_ACL, acl, nacl, 0),
     SRV("root-hints", K_PATH, root_hints, 0, 0),
     SRV("allow-loopback-upstreams", K_BOOL, allow_loopback_upstreams, 0, 0),

@@ -307,6 +307,7 @@ int rd_conf_default(rd_conf_t **out)
     if (!c) return RD_ENOMEM;
     c->threads = 0; /* auto: one worker per core, resolved at start-up */
     c->cache_size = (size_t)64 << 20;
+    c->packet_cache_size = RD_PCACHE_SIZE_DEFAULT;
     c->log_level = RD_LOG_INFO;
     c->edns_buffer_size = 1232; /* DNS flag day 2020: no fragmentation on common paths */
     c->tcp_idle_timeout_ms = 10000;

@@ -101,6 +101,14 @@ static void answer_client(rd_pending_t *p, const rd_query_info_t *info, const rd
         rd_tcp_answer_late(cl->conn, w->out, r == 0 ? len : 0);
     else if (r == 0 && w->state != RD_W_STOPPING)
         rd_udp_send_reply(w, cl->udp, (const struct sockaddr *)&cl->addr, w->out, len);
+    /* the next identical UDP question takes the packet cache (rd_pcache_put keeps only what
+     * every such client may get) */
+    rd_pcache_t *pc = rd_resolver_shared.pcache;
+    if (r == 0 && pc && !cl->conn && info->rd && info->qclass == 1) {
+        rd_pcache_key_t k;
+        rd_pcache_key_of(pc, info->qname, info->qtype, info->do_bit, info->cd, info->edns, &k);
+        rd_pcache_put(pc, &k, w->out, len, uv_now(&w->loop) / 1000);
+    }
 }
 
 static void finish(rd_pending_t *p)

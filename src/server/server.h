@@ -5,6 +5,7 @@
 #include "base/limits.h"
 #include <uv.h>
 
+#include "resolverd/pcache.h"
 #include "resolverd/query.h"
 #include "resolverd/resolve.h"
 
@@ -70,7 +71,8 @@ struct rd_worker {
 /* What every worker shares for resolution: created by main, read-only after start. */
 typedef struct {
     rd_cache_t *cache;
-    const char *hints; /* root hints text */
+    rd_pcache_t *pcache; /* NULL: packet-cache-size 0 */
+    const char *hints;   /* root hints text */
     size_t hints_len;
     rd_res_opts_t opts;
 } rd_resolver_shared_t;
