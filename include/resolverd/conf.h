@@ -14,7 +14,14 @@ typedef struct {
     uint16_t port;
 } rd_addr_t;
 
-enum rd_acl_action { RD_ACL_DENY = 0, RD_ACL_REFUSE = 1, RD_ACL_ALLOW = 2 };
+/* allow_snoop (Unbound's name): allow, and RD=0 queries are answered from the cache (without
+ * it they are REFUSED, so nobody can probe what others asked). */
+enum rd_acl_action {
+    RD_ACL_DENY = 0,
+    RD_ACL_REFUSE = 1,
+    RD_ACL_ALLOW = 2,
+    RD_ACL_ALLOW_SNOOP = 3,
+};
 
 typedef struct {
     rd_addr_t net;  /* port unused */
@@ -65,10 +72,11 @@ typedef struct rd_conf {
     rd_addr_t *listen_https;
     size_t nlisten_https; /* default port 443 */
     char *tls_certificate, *tls_key, *tls_ca_file;
-    char *https_path;  /* default "/dns-query" */
-    char *state_dir;   /* default "/var/lib/resolverd" */
-    unsigned threads;  /* 0 in the file means one per core (resolved at start) */
-    size_t cache_size; /* bytes, default 64m */
+    char *https_path;         /* default "/dns-query" */
+    char *state_dir;          /* default "/var/lib/resolverd" */
+    unsigned threads;         /* 0 in the file means one per core (resolved at start) */
+    size_t cache_size;        /* bytes, default 64m */
+    size_t packet_cache_size; /* bytes, default 32m; 0: no packet cache */
     rd_acl_rule_t *acl;
     size_t nacl;
     char *root_hints;              /* NULL: the compiled-in hints */
@@ -76,7 +84,6 @@ typedef struct rd_conf {
     int log_level;                 /* enum rd_log_level, default info */
     char *user;                    /* drop privileges to this user after binding */
     char *pidfile;
-    size_t packet_cache_size; /* bytes, default 32m; 0: no packet cache */
     /* answering */
     uint16_t edns_buffer_size;    /* advertised and used for our responses, default 1232 */
     uint32_t tcp_idle_timeout_ms; /* default 10000 (RFC 7766 s6.2.3) */

@@ -33,7 +33,7 @@ typedef struct {
     uint8_t qname[RD_NAME_MAX]; /* as the client wrote it (case kept for the echo) */
     uint16_t qtype, qclass;
     uint16_t id;
-    bool rd, cd, do_bit;
+    bool rd, cd, do_bit; /* rd false: allow_snoop, answer from the cache only (rd_req_set_norec) */
     bool edns;
     uint16_t limit; /* size the response may take (UDP: the client's EDNS size capped by ours) */
 } rd_query_info_t;
@@ -42,13 +42,16 @@ typedef struct {
 typedef struct {
     bool stream;           /* TCP/DoT/DoH: no 512 limit, TC never needed */
     uint16_t keepalive_ms; /* stream idle timeout to advertise (RFC 7828); 0: none */
+    bool allow_snoop;      /* the client's access-control action is allow_snoop */
 } rd_query_env_t;
 
 /* Answers one query. Returns RD_QUERY_SEND with the response in out[0..*outlen), or
  * RD_QUERY_DROP when nothing should be sent (unreadable header, or a response). cap (>= 512)
  * bounds the response: RD_MSG_MAX for streams, the largest EDNS size we allow for UDP. With
  * info non-NULL, a query that needs resolution returns RD_QUERY_RECURSE with info filled and
- * nothing in out; with info NULL it gets SERVFAIL + EDE (no resolver available). */
+ * nothing in out; with info NULL it gets SERVFAIL + EDE (no resolver available). A query with
+ * RD=0 that local data does not answer is REFUSED with EDE 18 (Prohibited: no cache snooping),
+ * unless env->allow_snoop; then it goes to the resolver with info->rd false. */
 int rd_query_answer(const rd_view_t *v, const rd_query_env_t *env, const uint8_t *q, size_t qlen,
                     uint8_t *out, size_t cap, size_t *outlen, rd_query_info_t *info);
 

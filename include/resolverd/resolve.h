@@ -84,6 +84,11 @@ typedef struct {
 
 int rd_req_new(rd_res_t *res, const uint8_t *qname, uint16_t qtype, uint16_t qclass, bool do_bit,
                bool cd, uint64_t now_ms, rd_req_t **out);
+/* A query with RD=0 from a client allowed to snoop (access-control allow_snoop), called before
+ * the first rd_req_step: answered from the cache only, never with an upstream query. What the
+ * cache lacks is answered with the closest delegation it knows (a referral: NOERROR, the NS
+ * RRset in authority and the servers' cached addresses in additional), as Unbound does. */
+void rd_req_set_norec(rd_req_t *req);
 /* Returns RD_RES_SEND, RD_RES_WAIT, RD_RES_DONE or a negative RD_E code (the request then
  * counts as failed: rd_req_answer gives SERVFAIL). */
 int rd_req_step(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act);
@@ -103,7 +108,7 @@ int rd_req_timeout(rd_req_t *req, uint32_t token, uint64_t now_ms);
 
 /* What a finished request found (pointers into the request, valid until rd_req_free). */
 typedef struct {
-    int rcode;        /* NOERROR, NXDOMAIN or SERVFAIL */
+    int rcode;        /* NOERROR, NXDOMAIN, SERVFAIL (or YXDOMAIN: DNAME overflow) */
     unsigned nrrsets; /* answer chain: CNAMEs in order, then the data */
     const rd_cache_rrset_t *rrsets;
     const rd_cache_neg_t *neg; /* negative answers: the SOA for authority, or NULL */
@@ -115,7 +120,10 @@ typedef struct {
 void rd_req_result(const rd_req_t *req, rd_req_result_t *out);
 
 /* Builds the response after RD_RES_DONE: RA set, AA clear, RD copied from the client, CD as
- * asked, the answer chain, the SOA in authority for negative answers, and for SERVFAIL an EDE
+ * asked, the answer chain (with the RRSIGs cached with each RRset when the request was made
+ * with DO=1 and the client sent EDNS; DO is then set in the response's OPT, RFC 3225), the SOA
+ * in authority for negative answers (likewise with its RRSIGs), a referral for a norec miss
+ * (rd_req_set_norec), and for SERVFAIL an EDE
  * option (when the client sent EDNS). client_qname is the name as the client wrote it (its case
  * is kept). udp_limit bounds the message (the client's UDP size capped by ours; 65535 for
  * streams); RRsets that do not fit are left out with TC set. */

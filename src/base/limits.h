@@ -183,6 +183,9 @@
 /* Servers remembered per client query as rejecting EDNS (FORMERR/NOTIMP to an OPT, RFC 6891
  * s7): each is asked again once without OPT; beyond this many, they get no fallback. */
 #define RD_RES_NOEDNS_MAX 8
+/* RRSIGs kept with one RRset from a reply (DNSSEC pass-through): one per key and algorithm
+ * of the zone; a KSK/ZSK pair during an algorithm roll needs 4, the rest is padding. */
+#define RD_RES_SIGS_PER_RRSET 8
 /* Answer RRsets kept for the response: the CNAME chain plus the data. */
 #define RD_RES_ANSWER_RRSETS (RD_RES_CNAME_MAX + 2)
 /* Internal transitions inside one rd_req_step before it gives up (a bug guard). */
@@ -220,6 +223,11 @@
  * over it loses preference: its servers count RD_RES_FAMILY_PENALTY_MS slower. */
 #define RD_RES_FAMILY_FAIL       4
 #define RD_RES_FAMILY_PENALTY_MS 1000u
+/* A server that echoed a query name in another case (it does not keep the 0x20 case) is asked
+ * with plain names for this long, by every request, instead of each one waiting for its
+ * timeout first; then it is tried with 0x20 again (it may have been fixed). Kept in its
+ * infrastructure entry, so bounded by RD_RES_INFRA_MAX. */
+#define RD_RES_NO0X20_MS 900000u
 /* Failure cache (RFC 9520): a (qname, qtype, qclass) whose resolution failed because no
  * server answered is answered SERVFAIL from memory for this long (RFC 9520 s3.2: at least 1 s,
  * at most 5 min; 5 s as a client's retry), per worker, in a bounded set-associative table. */

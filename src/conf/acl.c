@@ -1,5 +1,5 @@
-/* Access control: "access-control: NET[/PREFIX] allow|refuse|deny" rules and the longest-prefix
- * match the server runs on every client address.
+/* Access control: "access-control: NET[/PREFIX] allow|allow_snoop|refuse|deny" rules and the
+ * longest-prefix match the server runs on every client address.
  *
  * Built-in rules sit under the configured ones: loopback (127.0.0.0/8, ::1) is allowed,
  * everything else refused (0.0.0.0/0, ::/0), so a resolver is never open by accident
@@ -48,7 +48,7 @@ static bool clear_host_bits(uint8_t *a, unsigned bytes, unsigned prefix)
 
 int rd__acl_parse(const char *s, size_t len, rd_acl_rule_t *out, char *why, size_t cap)
 {
-    static const char form[] = "expected 'NETWORK[/PREFIX] allow|refuse|deny'";
+    static const char form[] = "expected 'NETWORK[/PREFIX] allow|allow_snoop|refuse|deny'";
     char q[80];
     size_t i = 0, net_end, act, act_end;
     while (i < len && !blank(s[i])) i++;
@@ -70,13 +70,17 @@ int rd__acl_parse(const char *s, size_t len, rd_acl_rule_t *out, char *why, size
     size_t act_len = act_end - act;
     if (act_len == 5 && memcmp(act_s, "allow", 5) == 0)
         rule.action = RD_ACL_ALLOW;
+    else if (act_len == 11 &&
+             (memcmp(act_s, "allow_snoop", 11) == 0 || memcmp(act_s, "allow-snoop", 11) == 0))
+        rule.action = RD_ACL_ALLOW_SNOOP; /* Unbound's spelling, and ours with a dash */
     else if (act_len == 6 && memcmp(act_s, "refuse", 6) == 0)
         rule.action = RD_ACL_REFUSE;
     else if (act_len == 4 && memcmp(act_s, "deny", 4) == 0)
         rule.action = RD_ACL_DENY;
     else {
         rd__quote(q, sizeof(q), act_s, act_len);
-        snprintf(why, cap, "expected allow, refuse or deny after the network, got %s", q);
+        snprintf(why, cap, "expected allow, allow_snoop, refuse or deny after the network, got %s",
+                 q);
         return RD_ESYNTAX;
     }
 

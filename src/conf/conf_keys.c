@@ -546,12 +546,8 @@ int rd__finish(rd__parser_t *p)
         return rd__fail(p, cert, "tls-certificate", RD_ESYNTAX, "needs tls-key as well");
     if (key && !cert)
         return rd__fail(p, key, "tls-key", RD_ESYNTAX, "needs tls-certificate as well");
-    if (!cert && p->listen_tls_line)
-        return rd__fail(p, p->listen_tls_line, "listen-tls", RD_ESYNTAX,
-                        "needs tls-certificate and tls-key in the server: section");
-    if (!cert && p->listen_https_line)
-        return rd__fail(p, p->listen_https_line, "listen-https", RD_ESYNTAX,
-                        "needs tls-certificate and tls-key in the server: section");
+    /* listen-tls/listen-https without a certificate: resolverd makes a self-signed one in
+     * state-dir at start (issue 7, src/net/tls_cert.c). */
 
     if (c->cache_min_ttl > c->cache_max_ttl) {
         if (p->min_ttl_line > p->max_ttl_line)

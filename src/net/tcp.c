@@ -157,7 +157,7 @@ static void process_frames(rd_tcp_conn_t *c)
         off += 2 + flen;
         w->n_tcp++;
         c->queries++;
-        rd_query_env_t env = {true, (uint16_t)w->view->conf->tcp_idle_timeout_ms};
+        rd_query_env_t env = {true, (uint16_t)w->view->conf->tcp_idle_timeout_ms, false};
         if (w->view->conf->tcp_idle_timeout_ms > 65535) env.keepalive_ms = 65535;
         size_t outlen;
         rd_query_info_t info;

@@ -163,7 +163,7 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
         } else if ((r->len = pcache_answer(w, q, (size_t)nread, r->data)) > 0) {
             verdict = RD_QUERY_SEND;
         } else {
-            rd_query_env_t env = {false, 0};
+            rd_query_env_t env = {false, 0, acl == RD_ACL_ALLOW_SNOOP};
             verdict = rd_query_answer(w->view, &env, q, (size_t)nread, r->data, sizeof(r->data),
                                       &r->len, w->res ? &info : NULL);
         }

@@ -139,6 +139,19 @@ void rd__infra_timeout(rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms)
     if (t->fam_fail[fam(a)] < 1000000) t->fam_fail[fam(a)]++;
 }
 
+void rd__infra_no0x20(rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms)
+{
+    rd__infra_ent_t *e = get(t, a, now_ms);
+    e->plain_until = now_ms + RD_RES_NO0X20_MS;
+    e->last_ms = now_ms;
+}
+
+bool rd__infra_is_no0x20(const rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms)
+{
+    const rd__infra_ent_t *e = find(t, a, now_ms);
+    return e && now_ms < e->plain_until;
+}
+
 /* ---- failure cache (RFC 9520) ---- */
 
 static unsigned fail_set(const uint8_t *qname, uint16_t qtype, uint16_t qclass)

@@ -12,8 +12,9 @@ typedef struct {
     bool known;        /* srtt/rttvar hold at least one sample */
     uint16_t timeouts; /* consecutive, reset by a reply */
     uint32_t srtt, rttvar;
-    uint64_t last_ms;    /* last sample or timeout (LRU and decay) */
-    uint64_t hold_until; /* held down (not chosen) until then */
+    uint64_t last_ms;     /* last sample or timeout (LRU and decay) */
+    uint64_t hold_until;  /* held down (not chosen) until then */
+    uint64_t plain_until; /* did not keep the 0x20 case: plain names until then */
 } rd__infra_ent_t;
 
 typedef struct {
@@ -40,6 +41,11 @@ void rd__infra_get(const rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms, ui
                    uint32_t cap_ms, unsigned round, rd__infra_view_t *out);
 void rd__infra_rtt(rd__infra_t *t, const rd_addr_t *a, uint32_t rtt_ms, uint64_t now_ms);
 void rd__infra_timeout(rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms);
+/* 0x20 memory: the server echoed a query name in another case; for RD_RES_NO0X20_MS every
+ * request asks it with plain names at once instead of failing first (Unbound's per-server
+ * 0x20 fallback). */
+void rd__infra_no0x20(rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms);
+bool rd__infra_is_no0x20(const rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms);
 
 bool rd__fail_lookup(const rd__infra_t *t, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
                      uint64_t now_ms);

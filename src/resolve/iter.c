@@ -11,9 +11,11 @@
 
 static int hints_rr(void *ctx, const rd_zrr_t *rr)
 {
-    rd__cut_t *cut = ctx;
+    rd__hints_t *h = ctx;
+    rd__cut_t *cut = &h->cut;
     if (rr->rclass != RD_CLASS_IN) return 0;
     if (rr->type == RD_TYPE_NS && rr->owner[0] == 0) {
+        h->ttl = rr->ttl > RD_CACHE_TTL_MAX ? 0 : rr->ttl;
         if (cut->nns >= RD_RES_NS_PER_CUT) return 0;
         size_t len;
         if (rd_name_check(rr->rdata, rr->rdlen, &len) != 0) return 0;
@@ -104,7 +106,7 @@ static void cut_from_policy(rd__cut_t *cut, const rd__pzone_t *z)
         ns->naddr = 1;
         ns->addr[0] = z->addr[i];
         ns->tcp = z->tcp[i];
-        ns->looked_up = true;
+        ns->looked_up = RD__LOOKED_A | RD__LOOKED_AAAA;
     }
 }
 
@@ -138,7 +140,8 @@ int rd_res_new(rd_cache_t *cache, const char *hints, size_t hints_len, const rd_
     /* Names first, then addresses: the parse is done twice so record order does not matter. */
     rd__cut_t *cut = &res->hints.cut;
     static const uint8_t root[1] = {0};
-    rd_zone_opts_t zo = {.origin = root, .default_ttl = 3600000, .on_rr = hints_rr, .ctx = cut};
+    rd_zone_opts_t zo = {
+        .origin = root, .default_ttl = 3600000, .on_rr = hints_rr, .ctx = &res->hints};
     int r = rd_zone_parse_mem(hints, hints_len, "root-hints", &zo);
     if (r == 0) {
         for (unsigned i = 0; i < cut->nns; i++) cut->ns[i].naddr = 0;
@@ -200,6 +203,11 @@ int rd_req_new(rd_res_t *res, const uint8_t *qname, uint16_t qtype, uint16_t qcl
     return 0;
 }
 
+void rd_req_set_norec(rd_req_t *req)
+{
+    if (req) req->norec = true;
+}
+
 void rd_req_free(rd_req_t *req)
 {
     if (!req) return;
@@ -243,7 +251,7 @@ static bool is_loopback(const rd_addr_t *a)
     return memcmp(a->addr, v6lo, 16) == 0;
 }
 
-static rd_cache_rdata_t *copy_rdata(rd_arena_t *ar, const rd_cache_rdata_t *src, unsigned n)
+rd_cache_rdata_t *rd__iter_copy_rdata(rd_arena_t *ar, const rd_cache_rdata_t *src, unsigned n)
 {
     rd_cache_rdata_t *d = rd_arena_alloc(ar, sizeof(*d) * (n ? n : 1));
     if (!d) return NULL;
@@ -263,13 +271,20 @@ int rd__iter_add_answer(rd_req_t *req, const rd_cache_rrset_t *rs)
     rd_cache_rrset_t *d = &req->ans[req->nans];
     *d = *rs;
     uint8_t *owner = rd_arena_alloc(&req->arena, RD_NAME_MAX);
-    rd_cache_rdata_t *rdata = copy_rdata(&req->arena, rs->rdata, rs->count);
+    rd_cache_rdata_t *rdata = rd__iter_copy_rdata(&req->arena, rs->rdata, rs->count);
     if (!owner || !rdata) return RD_ENOMEM;
     rd_name_lower_copy(owner, rs->owner);
     d->owner = owner;
     d->rdata = rdata;
     d->nsigs = 0;
     d->rrsigs = NULL;
+    /* RFC 3225 s3: RRSIGs only for a client that set DO. */
+    if (req->do_bit && rs->nsigs && rs->rrsigs) {
+        rd_cache_rdata_t *sigs = rd__iter_copy_rdata(&req->arena, rs->rrsigs, rs->nsigs);
+        if (!sigs) return RD_ENOMEM;
+        d->nsigs = rs->nsigs;
+        d->rrsigs = sigs;
+    }
     req->nans++;
     return 0;
 }
@@ -296,69 +311,7 @@ void rd__iter_sub_addrs(rd_req_t *req, const rd_cache_rrset_t *rs)
     ns_add_addrs(&parent->cut->ns[g->sub_ns], rs, req->res->opts.upstream_port);
 }
 
-/* ---- cache ---- */
-
-static const uint8_t *rdata_name_target(const rd_cache_rrset_t *rs)
-{
-    size_t len;
-    if (rs->count < 1 || rd_name_check(rs->rdata[0].data, rs->rdata[0].len, &len) != 0) return NULL;
-    return rs->rdata[0].data;
-}
-
-enum { FROM_CACHE_MISS = 0, FROM_CACHE_DONE = 1 };
-
-/* RFC 1034 s5.3.3 step 1: what the cache knows. CNAMEs are followed for the client's goal;
- * NS-name lookups take no aliases (RFC 2181 s10.3). */
-static int goal_from_cache(rd_req_t *req, rd__goal_t *g, uint64_t now_s)
-{
-    rd_cache_t *c = req->res->cache;
-    for (;;) {
-        rd_cache_rrset_t rs;
-        rd_cache_neg_t neg;
-        int r = rd_cache_lookup_rrset(c, g->qname, g->qtype, req->qclass, now_s, false, &req->arena,
-                                      &rs);
-        if (r == 0) {
-            if (g->sub) {
-                rd__iter_sub_addrs(req, &rs);
-            } else {
-                if ((r = rd__iter_add_answer(req, &rs)) != 0) return r;
-                req->rcode = RD_RCODE_NOERROR;
-            }
-            g->state = RD__G_DONE;
-            return FROM_CACHE_DONE;
-        }
-        if (r != RD_ENOTFOUND) return r;
-        r = rd_cache_lookup_negative(c, g->qname, g->qtype, req->qclass, now_s, false, &req->arena,
-                                     &neg);
-        if (r == RD_ENOTFOUND)
-            r = rd_cache_lookup_nxdomain_above(c, g->qname, req->qclass, now_s, false, &req->arena,
-                                               &neg);
-        if (r == 0) {
-            if (!g->sub) {
-                req->neg = rd_arena_alloc(&req->arena, sizeof(*req->neg));
-                if (!req->neg) return RD_ENOMEM;
-                *req->neg = neg;
-                req->rcode = neg.kind == RD_CACHE_NXDOMAIN ? RD_RCODE_NXDOMAIN : RD_RCODE_NOERROR;
-            }
-            g->state = RD__G_DONE;
-            return FROM_CACHE_DONE;
-        }
-        if (r != RD_ENOTFOUND) return r;
-        if (g->sub || g->qtype == RD_TYPE_CNAME) return FROM_CACHE_MISS;
-        r = rd_cache_lookup_rrset(c, g->qname, RD_TYPE_CNAME, req->qclass, now_s, false,
-                                  &req->arena, &rs);
-        if (r == RD_ENOTFOUND) return FROM_CACHE_MISS;
-        if (r != 0) return r;
-        const uint8_t *target = rdata_name_target(&rs);
-        if (!target) return FROM_CACHE_MISS;
-        if (++req->cnames > req->res->opts.max_cname) {
-            rd__iter_fail(req, RD__EDE_OTHER, "CNAME chain too long");
-            return FROM_CACHE_DONE;
-        }
-        if ((r = rd__iter_add_answer(req, &rs)) != 0) return r;
-        rd_name_lower_copy(g->qname, target);
-    }
-}
+/* ---- zone cuts ---- */
 
 static void cut_from_ns(rd_req_t *req, rd__cut_t *cut, const rd_cache_rrset_t *ns, uint64_t now_s)
 {
@@ -473,13 +426,11 @@ static bool in_noedns(const rd_req_t *req, const rd_addr_t *server)
 }
 
 /* Whether the name to this server goes out in random case (draft-vixie-dnsext-dns0x20): over
- * UDP only (TCP is not blind-spoofable), until a server of this request failed to keep it.
- * TODO(issue 5, infrastructure cache): remember servers that do not keep the case across
- * requests (Unbound's 0x20 fallback per server); per request only for now. */
-static bool use_0x20(const rd_req_t *req, const rd_addr_t *server, bool tcp)
+ * UDP only (TCP is not blind-spoofable), until a server of this request failed to keep it, and
+ * not to a server remembered for failing to keep it (infra.c, RD_RES_NO0X20_MS). */
+static bool use_0x20(const rd_req_t *req, const rd_addr_t *server, bool tcp, uint64_t now_ms)
 {
-    (void)server;
-    return !tcp && !req->no_0x20;
+    return !tcp && !req->no_0x20 && !rd__infra_is_no0x20(req->res->infra, server, now_ms);
 }
 
 /* Flips the case of the letters of name (lower case) from random bits. */
@@ -500,7 +451,8 @@ static void randomise_case(rd_res_t *res, uint8_t *name)
         }
 }
 
-static int build_query(rd_req_t *req, rd__goal_t *g, const rd_addr_t *server, bool tcp)
+static int build_query(rd_req_t *req, rd__goal_t *g, const rd_addr_t *server, bool tcp,
+                       uint64_t now_ms)
 {
     rd_res_t *res = req->res;
     rd_mb_t b;
@@ -508,14 +460,17 @@ static int build_query(rd_req_t *req, rd__goal_t *g, const rd_addr_t *server, bo
     /* RFC 1034 s5.3.1: RD=0 towards authoritative servers; RD=1 to forward upstreams. */
     rd_mb_init(&b, req->qwire, sizeof(req->qwire), sizeof(req->qwire), req->id,
                g->cut->forward ? RD_F_RD : 0);
-    rd_edns_build_t e = {.udp_size = RD_RES_EDNS_UDP};
+    /* DO=1 on every query (as Unbound and Knot Resolver do): the RRSIGs come back and are
+     * cached with their RRsets, so the cache can serve a DO=1 client whoever asked first
+     * (RFC 3225 s3: DO=1 tells the server we can take them). */
+    rd_edns_build_t e = {.udp_size = RD_RES_EDNS_UDP, .flags = RD_EDNS_DO};
     bool edns = !in_noedns(req, server);
     int r = edns ? rd_mb_reserve(&b, rd_edns_size(&e)) : 0;
     uint16_t stype;
     const uint8_t *sname = qmin_name(req, g, &stype);
     size_t slen = rd_name_len(sname);
     rd_name_lower_copy(req->scase, sname);
-    bool mix = use_0x20(req, server, tcp);
+    bool mix = use_0x20(req, server, tcp, now_ms);
     if (mix) randomise_case(res, req->scase);
     if (r == 0) r = rd_mb_question(&b, req->scase, stype, req->qclass);
     if (r == 0 && edns) r = rd_mb_opt(&b, &e);
@@ -543,6 +498,21 @@ static bool in_plan(const rd_req_t *req, const uint8_t *name)
     for (unsigned i = 0; i < req->nplan; i++)
         if (req->plan[i].sub && rd_name_eq(req->plan[i].qname, name)) return true;
     return false;
+}
+
+/* The address type to look up next for an NS name, or 0 (RFC 1034 s5.3.3 step 3: NS names
+ * without an address are resolved as sub-questions). A first; then AAAA when the A lookup left
+ * the name without a usable address (an IPv6-only server, or its IPv4 addresses failed) and
+ * IPv6 is allowed. Names below the cut cannot be found without glue (the lookup would come
+ * back to this cut); in_plan stops longer cycles. */
+static uint16_t ns_lookup_type(const rd_req_t *req, const rd__cut_t *cut, const rd__ns_t *ns)
+{
+    if (rd_name_in(ns->name, cut->name) || in_plan(req, ns->name)) return 0;
+    if (!(ns->looked_up & RD__LOOKED_A)) return ns->naddr == 0 ? RD_TYPE_A : 0;
+    if ((ns->looked_up & RD__LOOKED_AAAA) || req->res->opts.no_ipv6) return 0;
+    for (unsigned j = 0; j < ns->naddr; j++)
+        if (usable(req, cut, &ns->addr[j])) return 0;
+    return RD_TYPE_AAAA;
 }
 
 /* Chooses the next server of the goal's cut among the untried addresses not held down: one
@@ -610,33 +580,26 @@ static int pick_server(rd_req_t *req, rd__goal_t *g, uint64_t now_ms)
         if (cut->forward)
             for (unsigned i = 0; i < cut->nns; i++)
                 if (cut->ns[i].tcp && rd__iter_addr_eq(&cut->ns[i].addr[0], a)) tcp = true;
-        int r = build_query(req, g, a, tcp);
+        int r = build_query(req, g, a, tcp, now_ms);
         return r ? r : PICK_SENT;
     }
-    /* No address: look one NS name up. Names below the cut cannot be found without glue
-     * (the lookup would come back to this cut); in_plan stops longer cycles. */
+    /* No usable address: look one NS name up (ns_lookup_type). */
     if (cut->lookups >= RD_RES_NS_LOOKUPS_PER_CUT || req->nplan >= RD_RES_PLAN_MAX)
         return PICK_NONE;
     unsigned cand = 0;
-    for (unsigned i = 0; i < cut->nns; i++) {
-        rd__ns_t *ns = &cut->ns[i];
-        cand += ns->naddr == 0 && !ns->looked_up && !rd_name_in(ns->name, cut->name) &&
-                !in_plan(req, ns->name);
-    }
+    for (unsigned i = 0; i < cut->nns; i++) cand += ns_lookup_type(req, cut, &cut->ns[i]) != 0;
     if (cand == 0) return PICK_NONE;
     unsigned k = req->res->rand32(req->res->rand_ctx) % cand;
     for (unsigned i = 0; i < cut->nns; i++) {
         rd__ns_t *ns = &cut->ns[i];
-        if (ns->naddr != 0 || ns->looked_up || rd_name_in(ns->name, cut->name) ||
-            in_plan(req, ns->name) || k-- > 0)
-            continue;
-        ns->looked_up = true;
+        uint16_t type = ns_lookup_type(req, cut, ns);
+        if (type == 0 || k-- > 0) continue;
+        ns->looked_up |= type == RD_TYPE_A ? RD__LOOKED_A : RD__LOOKED_AAAA;
         cut->lookups++;
         rd__goal_t *s = &req->plan[req->nplan++];
         memset(s, 0, sizeof(*s));
         memcpy(s->qname, ns->name, rd_name_len(ns->name));
-        /* TODO: AAAA lookups when IPv6 transport is preferred; A only for now. */
-        s->qtype = RD_TYPE_A;
+        s->qtype = type;
         s->sub = true;
         s->sub_ns = (int)i;
         s->state = RD__G_START;
@@ -684,10 +647,14 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
     int r;
     switch (g->state) {
     case RD__G_START:
-        r = goal_from_cache(req, g, now_s);
+        r = rd__iter_from_cache(req, g, now_s);
         if (r < 0) return r;
         if (req->done) return RD_RES_DONE;
-        if (r == FROM_CACHE_DONE) return 0;
+        if (r == RD__FROM_CACHE_DONE) return 0;
+        if (req->norec && !g->sub) {
+            if ((r = rd__iter_norec_referral(req, g->qname, now_s)) != 0) return r;
+            return RD_RES_DONE;
+        }
         if (!g->sub && rd__fail_lookup(req->res->infra, g->qname, g->qtype, req->qclass, now_ms)) {
             /* RFC 9520: it failed a moment ago for want of any server answering. */
             rd__iter_fail(req, RD__EDE_NO_REACHABLE,
@@ -727,7 +694,7 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
             req->retry = RD__RETRY_NONE;
             if (over_limits(req, g)) return RD_RES_DONE;
             rd_addr_t server = req->target;
-            if ((r = build_query(req, g, &server, tcp)) != 0) return r;
+            if ((r = build_query(req, g, &server, tcp, now_ms)) != 0) return r;
             g->state = RD__G_WAIT;
             fill_action(req, now_ms, act);
             return 1;
@@ -825,6 +792,7 @@ int rd_req_timeout(rd_req_t *req, uint32_t token, uint64_t now_ms)
          * rest of this request. Not a timeout. */
         req->no_0x20 = true;
         req->retry = RD__RETRY_PLAIN;
+        rd__infra_no0x20(req->res->infra, &req->target, now_ms);
         return 0;
     }
     req->timeouts++;

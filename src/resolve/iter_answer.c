@@ -11,6 +11,26 @@ static uint32_t neg_ttl(const rd_cache_neg_t *neg)
     return neg->ttl;
 }
 
+/* One RRset and its RRSIGs, whole or not at all (RFC 2181 s9; RFC 4035 s3.1.1: an RRset
+ * whose RRSIGs do not fit is not sent without them, TC is set instead). */
+static int put_rrset(rd_mb_t *b, int sec, const uint8_t *owner, uint16_t type, uint16_t rclass,
+                     uint32_t ttl, const rd_cache_rdata_t *rd, unsigned n,
+                     const rd_cache_rdata_t *sig, unsigned nsig)
+{
+    rd_mb_mark_t mk;
+    rd_mb_mark(b, &mk);
+    for (unsigned j = 0; j < n + nsig; j++) {
+        const rd_cache_rdata_t *d = j < n ? &rd[j] : &sig[j - n];
+        int r = rd_mb_rr(b, sec, owner, j < n ? type : RD_TYPE_RRSIG, rclass, ttl, d->data, d->len);
+        if (r == RD_ESPACE) {
+            rd_mb_rollback(b, &mk); /* TC is set by rd_mb_rr */
+            return 0;
+        }
+        if (r != 0) return r;
+    }
+    return 0;
+}
+
 int rd_req_answer(const rd_req_t *req, uint16_t client_id, const uint8_t *client_qname,
                   bool client_rd, bool client_edns, uint16_t udp_limit, uint8_t *out, size_t cap,
                   size_t *len)
@@ -43,28 +63,30 @@ int rd_req_answer(const rd_req_t *req, uint16_t client_id, const uint8_t *client
     if (r == 0) r = rd_mb_question(&b, client_qname, req->qtype, req->qclass);
     if (r != 0) return r;
 
+    /* RFC 3225 s3 / RFC 4035 s3.2.1: RRSIGs only to a client that set DO (which needs EDNS). */
+    bool sigs = req->do_bit && client_edns;
     if (rcode != RD_RCODE_SERVFAIL) {
         for (unsigned i = 0; i < req->nans && !b.full; i++) {
             const rd_cache_rrset_t *rs = &req->ans[i];
             /* The client's spelling of its own name (RFC 4343), compressed to the question. */
             const uint8_t *owner = rd_name_eq(rs->owner, client_qname) ? client_qname : rs->owner;
-            rd_mb_mark_t mk;
-            rd_mb_mark(&b, &mk);
-            for (unsigned j = 0; j < rs->count; j++) {
-                r = rd_mb_rr(&b, RD_SEC_AN, owner, rs->type, rs->rclass, rs->ttl, rs->rdata[j].data,
-                             rs->rdata[j].len);
-                if (r == RD_ESPACE) {
-                    rd_mb_rollback(&b, &mk); /* whole RRsets only; TC is set */
-                    break;
-                }
-                if (r != 0) return r;
-            }
+            r = put_rrset(&b, RD_SEC_AN, owner, rs->type, rs->rclass, rs->ttl, rs->rdata, rs->count,
+                          sigs ? rs->rrsigs : NULL, sigs ? rs->nsigs : 0);
+            if (r != 0) return r;
+        }
+        for (unsigned i = 0; i < req->nref && !b.full; i++) {
+            /* a norec referral: NS in authority, then what fits of the addresses */
+            const rd_cache_rrset_t *rs = &req->ref[i];
+            r = put_rrset(&b, i == 0 ? RD_SEC_NS : RD_SEC_AR, rs->owner, rs->type, rs->rclass,
+                          rs->ttl, rs->rdata, rs->count, sigs ? rs->rrsigs : NULL,
+                          sigs ? rs->nsigs : 0);
+            if (r != 0) return r;
         }
         if (req->neg && !b.full) {
             const rd_cache_neg_t *n = req->neg;
-            r = rd_mb_rr(&b, RD_SEC_NS, n->soa_owner, RD_TYPE_SOA, n->rclass, neg_ttl(n),
-                         n->soa.data, n->soa.len);
-            if (r != 0 && r != RD_ESPACE) return r;
+            r = put_rrset(&b, RD_SEC_NS, n->soa_owner, RD_TYPE_SOA, n->rclass, neg_ttl(n), &n->soa,
+                          1, sigs ? n->rrsigs : NULL, sigs ? n->nsigs : 0);
+            if (r != 0) return r;
         }
     }
     if (client_edns && (r = rd_mb_opt(&b, &e)) != 0) return r;

@@ -6,14 +6,19 @@
 #include "resolve/infra.h"
 #include "resolverd/resolve.h"
 
+/* RFC 6672 s2.2: a DNAME substitution that would overflow a name */
+enum { RD__RCODE_YXDOMAIN = 6 };
+
 /* RFC 8914 s4 info codes */
 enum { RD__EDE_OTHER = 0, RD__EDE_NO_REACHABLE = 22, RD__EDE_NETWORK = 23 };
+
+enum { RD__LOOKED_A = 1, RD__LOOKED_AAAA = 2 };
 
 typedef struct {
     uint8_t name[RD_NAME_MAX];
     uint8_t naddr;
-    bool tcp;       /* forward zones: a tcp:// upstream */
-    bool looked_up; /* an address lookup was tried (at most once per cut) */
+    bool tcp;          /* forward zones: a tcp:// upstream */
+    uint8_t looked_up; /* address lookups tried, at most once per type per cut (RD__LOOKED_*) */
     rd_addr_t addr[RD_RES_ADDRS_PER_NS];
 } rd__ns_t;
 
@@ -81,6 +86,7 @@ typedef struct {
 
 typedef struct {
     rd__cut_t cut; /* ".": the hints' servers and addresses */
+    uint32_t ttl;  /* of the hints' NS records (norec referrals to the root) */
 } rd__hints_t;
 
 struct rd_res {
@@ -127,11 +133,16 @@ struct rd_req {
     /* counters against the limits */
     unsigned queries, timeouts, cnames;
     unsigned malformed; /* replies that did not parse */
+    bool norec;         /* RD=0 (access-control allow_snoop): the cache only, never upstream */
     /* result */
     int rcode;
     rd_cache_rrset_t ans[RD_RES_ANSWER_RRSETS];
     unsigned nans;
     rd_cache_neg_t *neg;
+    /* norec miss: the closest delegation known (Unbound's answer_norec_from_cache): ref[0] is
+     * the NS RRset for authority, the rest A/AAAA of the NS names for additional */
+    rd_cache_rrset_t ref[1 + 2 * RD_RES_NS_PER_CUT];
+    unsigned nref;
     int ede;
     const char *reason;
 };
@@ -150,6 +161,16 @@ int rd__iter_add_answer(rd_req_t *req, const rd_cache_rrset_t *rs);
 /* Fills the parent's NS entry from an A/AAAA RRset found for a sub goal. */
 void rd__iter_sub_addrs(rd_req_t *req, const rd_cache_rrset_t *rs);
 bool rd__iter_addr_eq(const rd_addr_t *a, const rd_addr_t *b);
+
+rd_cache_rdata_t *rd__iter_copy_rdata(rd_arena_t *ar, const rd_cache_rdata_t *src, unsigned n);
+
+/* iter_cache.c */
+enum { RD__FROM_CACHE_MISS = 0, RD__FROM_CACHE_DONE = 1 };
+/* The goal from the cache: RD__FROM_CACHE_DONE when answered (or failed: req->done), MISS when
+ * upstream must be asked (g->qname may have moved along cached CNAMEs/DNAMEs), or negative. */
+int rd__iter_from_cache(rd_req_t *req, rd__goal_t *g, uint64_t now_s);
+/* RD=0 miss: the closest delegation known becomes the result (see rd_req_set_norec). */
+int rd__iter_norec_referral(rd_req_t *req, const uint8_t *qname, uint64_t now_s);
 
 /* iter_reply.c: classifies a verified reply for the top goal and moves its state. */
 int rd__iter_classify(rd_req_t *req, const rd_msg_t *m, uint64_t now_ms);

@@ -6,6 +6,51 @@
 
 #include "resolve/iter_int.h"
 
+/* Attaches to out the RRSIGs of the same section covering (owner, type) (RFC 4035 s3.1.1:
+ * they travel with their RRset), at most RD_RES_SIGS_PER_RRSET. Nothing is checked (no
+ * validation yet); the set's TTL is lowered to theirs so that the data never outlives its
+ * signatures in the cache (RFC 4035 s5.3.3 bounds it by the RRSIG's TTL). */
+static int collect_sigs(rd_req_t *req, const rd_msg_t *m, int sec, const uint8_t *owner,
+                        uint16_t type, rd_cache_rrset_t *out)
+{
+    out->nsigs = 0;
+    out->rrsigs = NULL;
+    if (type == RD_TYPE_RRSIG) return 0;
+    rd_cache_rdata_t *sig = NULL;
+    unsigned k = 0;
+    uint8_t name[RD_NAME_MAX];
+    for (unsigned i = 0; i < m->count[sec] && k < RD_RES_SIGS_PER_RRSET; i++) {
+        const rd_rr_t *rr = rd_msg_rr(m, sec, i);
+        size_t pos = rr->owner;
+        if (rr->type != RD_TYPE_RRSIG || rr->rclass != req->qclass || rr->rdlen < 18) continue;
+        if (rd_name_unpack(m->wire, m->len, &pos, name, NULL) != 0 || !rd_name_eq(name, owner))
+            continue;
+        size_t cap = (size_t)rr->rdlen + RD_NAME_MAX, len = 0;
+        uint8_t *d = rd_arena_alloc(&req->arena, cap);
+        if (!d) return RD_ENOMEM;
+        if (rd_rdata_unpack(m->wire, m->len, rr->rdata, rr->rdlen, RD_TYPE_RRSIG, d, cap, &len) !=
+                0 ||
+            len < 2 || (uint16_t)(d[0] << 8 | d[1]) != type)
+            continue; /* RFC 4034 s3.1.1: the type covered comes first */
+        if (!sig) {
+            sig = rd_arena_alloc(&req->arena, RD_RES_SIGS_PER_RRSET * sizeof(*sig));
+            if (!sig) return RD_ENOMEM;
+        }
+        bool dup = false;
+        for (unsigned j = 0; j < k; j++)
+            dup |= sig[j].len == len && memcmp(sig[j].data, d, len) == 0;
+        if (dup) continue;
+        sig[k].data = d;
+        sig[k].len = (uint16_t)len;
+        k++;
+        uint32_t ttl = rr->ttl > RD_CACHE_TTL_MAX ? 0 : rr->ttl;
+        if (ttl < out->ttl) out->ttl = ttl;
+    }
+    out->nsigs = (uint16_t)k;
+    out->rrsigs = sig;
+    return 0;
+}
+
 /* Collects the RRset (owner, type) of one section, rdata uncompressed into the arena.
  * Returns the number of records (0: none) or a negative code. */
 static int collect(rd_req_t *req, const rd_msg_t *m, int sec, const uint8_t *owner, uint16_t type,
@@ -54,7 +99,8 @@ static int collect(rd_req_t *req, const rd_msg_t *m, int sec, const uint8_t *own
         if (ttl < out->ttl) out->ttl = ttl; /* RFC 2181 s5.2: one TTL per RRset */
     }
     out->count = (uint16_t)k;
-    return (int)k;
+    int r = collect_sigs(req, m, sec, own, type, out);
+    return r < 0 ? r : (int)k;
 }
 
 /* The owner of the first record of a type in a section, or false. */
@@ -117,6 +163,8 @@ static int goal_negative(rd_req_t *req, rd__goal_t *g, const rd_msg_t *m, const 
             neg->security = RD_CACHE_SEC_UNCHECKED;
             neg->soa_owner = soa.owner;
             neg->soa = soa.rdata[0];
+            neg->nsigs = soa.nsigs; /* RFC 4035 s3.1.3: the SOA goes with its RRSIGs */
+            neg->rrsigs = soa.rrsigs;
             /* RFC 2308 s5: the lesser of the SOA TTL and its MINIMUM. */
             const uint8_t *mp = soa.rdata[0].data + soa.rdata[0].len - 4;
             uint32_t minimum =
@@ -200,7 +248,10 @@ static int referral(rd_req_t *req, rd__goal_t *g, const rd_msg_t *m, const uint8
 }
 
 /* RFC 6672 s3.1: a CNAME synthesised from a DNAME comes after the DNAME; the client gets both.
- * Synthesis from a cached DNAME is not done (TODO): the cached CNAME serves repeats. */
+ * Returns 1 when a DNAME above cur was found (cached and added to the answer), 0 when none, or
+ * a negative code. The synthesised CNAME is then not cached: repeats are synthesised again
+ * from the cached DNAME (rd__iter_from_cache, RFC 6672 s3.2), which keeps the DNAME in every
+ * answer, CNAME questions included. */
 static int dname_above(rd_req_t *req, const rd_msg_t *m, const uint8_t *cur, const uint8_t *zone,
                        bool aa, uint64_t now_ms)
 {
@@ -215,7 +266,8 @@ static int dname_above(rd_req_t *req, const rd_msg_t *m, const uint8_t *cur, con
         int r = collect(req, m, RD_SEC_AN, owner, RD_TYPE_DNAME, &rs);
         if (r <= 0) return r;
         cache_put(req, &rs, aa ? RD_CACHE_RANK_AUTH_ANSWER : RD_CACHE_RANK_ANSWER, now_ms);
-        return rd__iter_add_answer(req, &rs);
+        r = rd__iter_add_answer(req, &rs);
+        return r < 0 ? r : 1;
     }
     return 0;
 }
@@ -318,18 +370,22 @@ int rd__iter_classify(rd_req_t *req, const rd_msg_t *m, uint64_t now_ms)
         if (r > 0) {
             /* RFC 6672 s3.4: a CNAME asked for below a DNAME is the synthesised one; the
              * client gets the DNAME before it, as for any other type. */
+            int dn = 0;
             if (g->qtype == RD_TYPE_CNAME && !g->sub &&
-                (r = dname_above(req, m, cur, zone, aa, now_ms)) != 0)
-                return r;
-            cache_put(req, &rs, aa ? RD_CACHE_RANK_AUTH_ANSWER : RD_CACHE_RANK_ANSWER, now_ms);
+                (dn = dname_above(req, m, cur, zone, aa, now_ms)) < 0)
+                return dn;
+            if (dn == 0)
+                cache_put(req, &rs, aa ? RD_CACHE_RANK_AUTH_ANSWER : RD_CACHE_RANK_ANSWER, now_ms);
             return goal_answer(req, g, &rs);
         }
         if (g->sub || g->qtype == RD_TYPE_CNAME) break;
         r = collect(req, m, RD_SEC_AN, cur, RD_TYPE_CNAME, &rs);
         if (r < 0) return r;
         if (r == 0) break;
-        if ((r = dname_above(req, m, cur, zone, aa, now_ms)) != 0) return r;
-        cache_put(req, &rs, aa ? RD_CACHE_RANK_AUTH_ANSWER : RD_CACHE_RANK_ANSWER, now_ms);
+        int dn = dname_above(req, m, cur, zone, aa, now_ms);
+        if (dn < 0) return dn;
+        if (dn == 0)
+            cache_put(req, &rs, aa ? RD_CACHE_RANK_AUTH_ANSWER : RD_CACHE_RANK_ANSWER, now_ms);
         if (++req->cnames > req->res->opts.max_cname) {
             rd__iter_fail(req, RD__EDE_OTHER, "CNAME chain too long");
             return 0;

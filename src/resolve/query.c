@@ -226,6 +226,12 @@ int rd_query_answer(const rd_view_t *v, const rd_query_env_t *env, const uint8_t
                 o.ede_code = EDE_OTHER;
                 o.ede_text = "internal error";
             }
+        } else if (!(qflags & RD_F_RD) && !env->allow_snoop) {
+            /* RD=0 and not local data: a resolver's cache is nobody's business but its
+             * clients' (cache snooping); Unbound refuses it too unless allow_snoop. */
+            rcode = RD_RCODE_REFUSED;
+            o.ede_code = EDE_PROHIBITED;
+            o.ede_text = "RD=0 queries are refused here (no cache snooping)";
         } else if (info) {
             memcpy(info->qname, qname, rd_name_len(qname));
             info->qtype = qtype;

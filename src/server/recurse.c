@@ -313,13 +313,13 @@ static uint32_t question_hash(const rd_query_info_t *q)
     }
     uint32_t extra = (uint32_t)q->qtype << 16 | q->qclass;
     h = (h ^ extra) * 16777619u;
-    return (h ^ (uint32_t)(q->do_bit << 1 | q->cd)) * 16777619u;
+    return (h ^ (uint32_t)(q->rd << 2 | q->do_bit << 1 | q->cd)) * 16777619u;
 }
 
 static bool same_question(const rd_query_info_t *a, const rd_query_info_t *b)
 {
     return a->qtype == b->qtype && a->qclass == b->qclass && a->do_bit == b->do_bit &&
-           a->cd == b->cd && rd_name_eq(a->qname, b->qname);
+           a->cd == b->cd && a->rd == b->rd && rd_name_eq(a->qname, b->qname);
 }
 
 static void refuse_late(const rd_client_t *client)
@@ -356,6 +356,7 @@ void rd_recurse_start(rd_worker_t *w, const rd_query_info_t *info, const rd_clie
         refuse_late(client);
         return;
     }
+    if (!info->rd) rd_req_set_norec(req); /* allow_snoop: the cache only (query.c) */
     p->w = w;
     p->req = req;
     p->info = *info;

@@ -5,9 +5,10 @@
 set -euo pipefail
 : "${RD_BUILD:?}" "${RD_SRC:?}"
 work=$(mktemp -d)
-pid=
+pid= spid=
 cleanup() {
     [ -n "$pid" ] && kill -9 $pid 2>/dev/null
+    [ -n "$spid" ] && kill -9 $spid 2>/dev/null
     "$RD_SRC/tests/lab/stop.sh" "$work/lab" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
@@ -42,11 +43,75 @@ check "glueless delegation (NS names in net.)" [ -n "$(short www.noglue.lab A)" 
 check "deep delegation (5 zone cuts)" [ -n "$(short www.a.b.c.d.deep.lab A)" ]
 check "one dead server of three" [ -n "$(short www.onedown.lab A)" ]
 check "IPv6-only name server" [ -n "$(short www.v6only.lab A)" ]
+check "glueless IPv6-only name server (AAAA of an NS name)" [ "$(short www.v6noglue.lab A)" = 192.0.2.81 ]
 check "TCP from the client" [ "$(short +tcp www.example.lab A)" = 192.0.2.10 ]
 check "local special-use names still local" [ "$(short localhost A)" = 127.0.0.1 ]
 
+# DNSSEC pass-through (no validation): the RRSIGs NSD serves for signed.lab reach DO=1
+# clients, first from upstream and then from the cache; DO=0 clients get none.
+sigs() { # server-args... -> sorted "owner type-covered rdata" of the answer's RRSIGs
+    dig +tries=1 +timeout=12 +dnssec +noall +answer +nottlid +nocl "$@" |
+        awk '$2 == "RRSIG" { $1 = tolower($1); print }' | sort
+}
+nsd_sigs=$(sigs @127.0.60.1 +norec www.signed.lab A)
+first=$(sigs @127.0.0.1 www.signed.lab A)
+same() { [ -n "$1" ] && [ "$1" = "$2" ]; } # non-empty and equal
+check "DO=1 gets the RRSIGs NSD serves" same "$nsd_sigs" "$first"
+check "DO=1, again from the cache: the same RRSIGs" [ "$(sigs @127.0.0.1 www.signed.lab A)" = "$nsd_sigs" ]
+check "DO=1 answer has DO in its OPT" grep -q "flags: do;" <(q +dnssec www.signed.lab A)
+check "DO=0 gets no RRSIG" [ -z "$(q +noall +answer www.signed.lab A | awk '$4 == "RRSIG"')" ]
+check "DO=0 answer still there" [ "$(short www.signed.lab A)" = 192.0.2.95 ]
+nsd_neg=$(dig @127.0.60.1 +norec +dnssec +noall +authority nosuch.signed.lab A | awk '$4 == "RRSIG" && $5 == "SOA" { print $NF }')
+ours_neg=$(q +dnssec +noall +authority nosuch.signed.lab A | awk '$4 == "RRSIG" && $5 == "SOA" { print $NF }')
+check "DO=1 NXDOMAIN has the SOA's RRSIG" same "$nsd_neg" "$ours_neg"
+check "DO=0 NXDOMAIN has no RRSIG" [ -z "$(q +noall +authority nosuch.signed.lab A | awk '$4 == "RRSIG"')" ]
+
+# DNAME (RFC 6672): a name below old.example.lab. is synthesised from the cached DNAME; a
+# CNAME question below it keeps the DNAME in the answer, asked again or not
+check "DNAME: target data" [ "$(short www.old.example.lab A)" = "192.0.2.50 example.org. www.example.org." ]
+dn=$(q +noall +answer mail.old.example.lab A)
+check "DNAME: another name below it (DNAME, CNAME, A)" \
+    grep -q "old.example.lab.*DNAME.*example.org" <<< "$dn"
+check "DNAME: synthesised CNAME" grep -q "mail.old.example.lab.*CNAME.*mail.example.org" <<< "$dn"
+for i in 1 2; do
+    dn=$(q +noall +answer www.old.example.lab CNAME)
+    check "DNAME kept in a CNAME answer ($i)" grep -q "DNAME" <<< "$dn"
+done
+
+# RD=0 (RFC 1035 s4.1.1): refused (EDE 18) unless access-control says allow_snoop; local data
+# is answered as always
+nr=$(q +norec www.example.lab A)
+check "RD=0 REFUSED" grep -q "status: REFUSED" <<< "$nr"
+check "RD=0 refusal says why (EDE 18 Prohibited)" grep -q "EDE: 18" <<< "$nr"
+check "RD=0 local data answered" [ "$(short +norec localhost A)" = 127.0.0.1 ]
+# a second resolverd on 127.0.0.53 whose clients may snoop
+{
+    sed -e 's/listen: 127.0.0.1@53/listen: 127.0.0.53@53/' -e '/listen: ::1@53/d' \
+        "$work/tests/integration/data/lab.conf"
+    echo "    access-control: 127.0.0.0/8 allow_snoop"
+} > "$work/tests/integration/data/snoop.conf"
+"$RD_BUILD/resolverd" -c "$work/tests/integration/data/snoop.conf" > "$work/snoop.log" 2>&1 &
+spid=$!
+for _ in $(seq 100); do grep -q ready "$work/snoop.log" && break; sleep 0.05; done
+sq() { dig @127.0.0.53 +tries=1 +timeout=12 "$@"; }
+sq +short www.example.lab A > /dev/null
+check "allow_snoop: RD=0 answered from the cache" [ "$(sq +short +norec www.example.lab A)" = 192.0.2.10 ]
+check "allow_snoop: RD=0 answer has RD clear, RA set" grep -q "flags: qr ra;" <(sq +norec www.example.lab A)
+
 # the cache: stop every lab server; cached answers keep coming
 "$RD_SRC/tests/lab/stop.sh" "$work/lab" >/dev/null 2>&1
+check "DNAME synthesised from the cache (lab gone)" \
+    grep -q "other.old.example.lab.*CNAME.*other.example.org" <(q +noall +answer other.old.example.lab CNAME)
+# with every server gone, an upstream query could only fail: a referral proves there was none
+sn=$(sq +norec never-asked.example.lab A)
+check "allow_snoop: RD=0 miss is the cached referral (NOERROR, no answer)" \
+    grep -q "status: NOERROR.*ANSWER: 0" <(tr '\n' ' ' <<< "$sn")
+check "allow_snoop: the referral names example.lab.'s servers" \
+    grep -q "^example.lab.*NS.*ns1.example.lab" <<< "$sn"
+kill -TERM $spid
+rc=0; wait $spid || rc=$?
+spid=
+check "snoop instance exits 0 on SIGTERM (rc=$rc)" [ "$rc" = 0 ]
 check "cached after the lab is gone" [ "$(short www.example.lab A)" = 192.0.2.10 ]
 check "negative answer cached" grep -q "status: NXDOMAIN" <(q nosuch.example.lab A)
 check "uncached name now fails cleanly with EDE" grep -q "EDE: 22" <(q never-asked.example.org A)

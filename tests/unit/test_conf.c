@@ -422,11 +422,11 @@ Test(conf_keys, tls_certificate_and_key_go_together)
               "2: tls-certificate: needs tls-key as well");
     parse_bad("server:\n  threads: 2\n  tls-key: a.key\n", RD_ESYNTAX, 3, "tls-key",
               "3: tls-key: needs tls-certificate as well");
-    parse_bad("server:\n  listen-tls: 127.0.0.1\n", RD_ESYNTAX, 2, "listen-tls",
-              "2: listen-tls: needs tls-certificate and tls-key in the server: section");
-    parse_bad("server:\n  listen-https: 127.0.0.1\n  listen-https: ::1\n", RD_ESYNTAX, 2,
-              "listen-https",
-              "2: listen-https: needs tls-certificate and tls-key in the server: section");
+    /* without a certificate, a self-signed one is generated at start (issue 7) */
+    rd_conf_t *c = parse_ok("server:\n  listen-tls: 127.0.0.1\n  listen-https: ::1\n");
+    cr_assert_eq(c->nlisten_tls, 1);
+    cr_assert_eq(c->nlisten_https, 1);
+    rd_conf_free(c);
 }
 
 Test(conf_keys, cache_ttls_min_not_above_max)
@@ -1237,17 +1237,42 @@ Test(conf_acl, longest_prefix_wins)
     rd_conf_free(c);
 }
 
+Test(conf_acl, allow_snoop)
+{
+    /* Unbound's allow_snoop, also spelt allow-snoop: allowed, RD=0 answered from the cache. */
+    rd_conf_t *c = parse_ok("server:\n"
+                            "  access-control: 10.0.0.0/8 allow_snoop\n"
+                            "  access-control: 10.1.0.0/16 allow-snoop\n"
+                            "  access-control: 10.1.2.0/24 allow\n"
+                            "  access-control: ::1 allow_snoop\n");
+    cr_assert_eq(c->nacl, 4);
+    cr_assert_eq(c->acl[0].action, RD_ACL_ALLOW_SNOOP);
+    cr_assert_eq(c->acl[1].action, RD_ACL_ALLOW_SNOOP);
+    cr_assert_eq(acl(c, "10.9.9.9"), RD_ACL_ALLOW_SNOOP);
+    cr_assert_eq(acl(c, "10.1.9.9"), RD_ACL_ALLOW_SNOOP);
+    cr_assert_eq(acl(c, "10.1.2.9"), RD_ACL_ALLOW);
+    cr_assert_eq(acl(c, "::1"), RD_ACL_ALLOW_SNOOP);
+    cr_assert_eq(acl(c, "127.0.0.1"), RD_ACL_ALLOW); /* built-in */
+    cr_assert_eq(acl(c, "11.0.0.1"), RD_ACL_REFUSE);
+    rd_conf_free(c);
+}
+
 Test(conf_acl, rule_errors)
 {
     const char *k = "access-control";
     server_bad("access-control: 192.168.1.0/24", RD_ESYNTAX, k,
-               "expected 'NETWORK[/PREFIX] allow|refuse|deny', got '192.168.1.0/24'");
+               "expected 'NETWORK[/PREFIX] allow|allow_snoop|refuse|deny', got '192.168.1.0/24'");
     server_bad("access-control: 192.168.1.0/24 allow now", RD_ESYNTAX, k,
-               "expected 'NETWORK[/PREFIX] allow|refuse|deny', got '192.168.1.0/24 allow now'");
-    server_bad("access-control: 192.168.1.0/24 allow_snoop", RD_ESYNTAX, k,
-               "expected allow, refuse or deny after the network, got 'allow_snoop'");
+               "expected 'NETWORK[/PREFIX] allow|allow_snoop|refuse|deny', got '192.168.1.0/24 "
+               "allow now'");
+    server_bad("access-control: 192.168.1.0/24 allow_snoopy", RD_ESYNTAX, k,
+               "expected allow, allow_snoop, refuse or deny after the network, got "
+               "'allow_snoopy'");
+    server_bad("access-control: 192.168.1.0/24 allow-snoop-all", RD_ESYNTAX, k,
+               "expected allow, allow_snoop, refuse or deny after the network, got "
+               "'allow-snoop-all'");
     server_bad("access-control: 192.168.1.0/24 ALLOW", RD_ESYNTAX, k,
-               "expected allow, refuse or deny after the network, got 'ALLOW'");
+               "expected allow, allow_snoop, refuse or deny after the network, got 'ALLOW'");
     server_bad("access-control: 192.168.1.1/24 allow", RD_ESYNTAX, k,
                "'192.168.1.1/24' has host bits set past the prefix (the network is "
                "192.168.1.0/24)");

@@ -145,7 +145,8 @@ static int net_answer(const rd_res_action_t *act, uint8_t *out, size_t cap, size
         rd_mb_set_flags(&b, RD_F_QR | RD_RCODE_REFUSED); /* lame: not our zone */
     } else {
         int result;
-        cr_assert_eq(rd_zone_answer(z, qname, qr->type, false, &b, &result), 0);
+        bool dnssec_ok = q.edns.present && (q.edns.flags & RD_EDNS_DO);
+        cr_assert_eq(rd_zone_answer(z, qname, qr->type, dnssec_ok, &b, &result), 0);
     }
     if (up) rd_mb_set_flags(&b, (uint16_t)((b.flags & ~RD_F_AA) | RD_F_RA | RD_F_RD));
     if (evil) {
@@ -164,6 +165,8 @@ static int net_answer(const rd_res_action_t *act, uint8_t *out, size_t cap, size
 
 static rd_cache_t *cache;
 static rd_res_t *res;
+static bool client_do;                     /* the next resolve() asks with DO=1 */
+static uint16_t answer_limit = RD_MSG_MAX; /* the client's UDP size for resolve() */
 static uint64_t clock_ms = 1000000;
 static uint32_t rng = 12345;
 
@@ -218,6 +221,8 @@ static void teardown(void)
     for (unsigned i = 0; i < nsrv; i++) rd_zoneset_free(srv[i].zones);
     nsrv = 0;
     hook = NULL;
+    client_do = false;
+    answer_limit = RD_MSG_MAX;
     rd_zoneset_free(rec.zones);
     rec.zones = NULL;
 }
@@ -227,6 +232,7 @@ typedef struct {
     rd_req_result_t res;
     int rcode;
     unsigned an, ns;
+    bool tc;
     char text[65536];
     uint64_t elapsed;
 } outcome_t;
@@ -241,7 +247,7 @@ static void resolve(const char *name, uint16_t qtype)
     wire(name, qn);
     rd_req_t *req = NULL;
     uint64_t start = clock_ms;
-    cr_assert_eq(rd_req_new(res, qn, qtype, RD_CLASS_IN, false, false, clock_ms, &req), 0);
+    cr_assert_eq(rd_req_new(res, qn, qtype, RD_CLASS_IN, client_do, false, clock_ms, &req), 0);
     for (int i = 0;; i++) {
         cr_assert_lt(i, 1000, "no end");
         rd_res_action_t act;
@@ -269,8 +275,9 @@ static void resolve(const char *name, uint16_t qtype)
     rd_req_result(req, &out.res);
     static uint8_t resp[RD_MSG_MAX];
     size_t rlen = 0;
-    cr_assert_eq(rd_req_answer(req, 0x1234, qn, true, true, RD_MSG_MAX, resp, sizeof(resp), &rlen),
-                 0);
+    cr_assert_eq(
+        rd_req_answer(req, 0x1234, qn, true, true, answer_limit, resp, sizeof(resp), &rlen), 0);
+    out.tc = (resp[2] & (RD_F_TC >> 8)) != 0;
     rd_msg_t m;
     rd_arena_t ar;
     rd_arena_init(&ar, NULL, 0, 0);
@@ -1545,4 +1552,402 @@ Test(iter, forward_tls_only_not_implemented)
     policy_engine(NULL, 0, &f, 1, true);
     resolve("www.example.lab.", RD_TYPE_A);
     EXPECT(RD_RCODE_NOERROR, 1, 3);
+}
+
+/* ---- DNSSEC pass-through (issue 5): RRSIGs cached with their RRsets, given to DO=1 only ---- */
+
+static unsigned no_do_queries;
+static int hook_count_do(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *reply, size_t cap,
+                         size_t *len)
+{
+    (void)act, (void)reply, (void)cap, (void)len;
+    if (!q->edns.present || !(q->edns.flags & RD_EDNS_DO)) no_do_queries++;
+    return -1;
+}
+
+static unsigned count_of(const char *what)
+{
+    unsigned n = 0;
+    for (const char *p = out.text; (p = strstr(p, what)) != NULL; p++) n++;
+    return n;
+}
+
+Test(iter, dnssec_do_gets_rrsigs_do0_does_not)
+{
+    hook = hook_count_do;
+    no_do_queries = 0;
+    client_do = true;
+    resolve("www.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 2, 3); /* the A and its RRSIG */
+    HAS("192.0.2.95");
+    HAS("RRSIG\tA 13 3 3600");
+    cr_assert_eq(no_do_queries, 0, "every upstream query carries DO=1");
+    /* from the cache: DO=0 gets none, DO=1 gets them again */
+    client_do = false;
+    resolve("www.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 0);
+    cr_assert_eq(count_of("RRSIG"), 0);
+    client_do = true;
+    resolve("www.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 2, 0);
+    HAS("RRSIG\tA 13 3 3600");
+    cr_assert(strstr(out.text, "flags: do") || strstr(out.text, " do"), "DO echoed:\n%s", out.text);
+}
+
+Test(iter, dnssec_do0_first_then_do1_from_cache)
+{
+    resolve("www.signed.lab.", RD_TYPE_AAAA);
+    EXPECT(RD_RCODE_NOERROR, 1, 3);
+    cr_assert_eq(count_of("RRSIG"), 0);
+    /* the first (DO=0) client's resolution asked with DO=1: the RRSIGs are in the cache */
+    client_do = true;
+    resolve("www.signed.lab.", RD_TYPE_AAAA);
+    EXPECT(RD_RCODE_NOERROR, 2, 0);
+    HAS("RRSIG\tAAAA 13 3 3600");
+}
+
+Test(iter, dnssec_cname_chain_signed)
+{
+    client_do = true;
+    resolve("alias.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 4, out.sends); /* CNAME, RRSIG, A, RRSIG */
+    HAS("RRSIG\tCNAME 13 3");
+    HAS("RRSIG\tA 13 3");
+    resolve("alias.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 4, 0);
+    client_do = false;
+    resolve("alias.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 2, 0);
+    cr_assert_eq(count_of("RRSIG"), 0);
+}
+
+Test(iter, dnssec_negative_keeps_soa_rrsig)
+{
+    client_do = true;
+    resolve("nx.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 3);
+    cr_assert_eq(out.ns, 2, "SOA and its RRSIG:\n%s", out.text);
+    HAS("RRSIG\tSOA 13 2");
+    resolve("nx.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 0);
+    cr_assert_eq(out.ns, 2);
+    client_do = false;
+    resolve("nx.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 0);
+    cr_assert_eq(out.ns, 1);
+    /* NODATA too */
+    client_do = true;
+    resolve("txtonly.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 0, 1);
+    cr_assert_eq(out.ns, 2);
+    HAS("RRSIG\tSOA 13 2");
+}
+
+Test(iter, dnssec_unsigned_zone_do1_no_rrsig)
+{
+    client_do = true;
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 3);
+    cr_assert_eq(count_of("RRSIG"), 0);
+}
+
+/* ---- AAAA lookups of NS names ---- */
+
+static unsigned aaaa_lookups, v6_sends;
+static int hook_count_aaaa(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *reply,
+                           size_t cap, size_t *len)
+{
+    (void)reply, (void)cap, (void)len;
+    const rd_rr_t *qr = rd_msg_rr(q, RD_SEC_QD, 0);
+    aaaa_lookups += qr->type == RD_TYPE_AAAA;
+    v6_sends += act->server.family == 6;
+    return -1;
+}
+
+Test(iter, glueless_ipv6_only_ns_name)
+{
+    /* v6noglue.lab. NS ns6.dns-host.net., which has an AAAA only: after its A lookup comes
+     * back empty (NODATA), the AAAA is looked up and the server is asked over IPv6. */
+    hook = hook_count_aaaa;
+    aaaa_lookups = v6_sends = 0;
+    resolve("www.v6noglue.lab.", RD_TYPE_A);
+    /* root, lab. (no glue); ns6: root, net., dns-host.net. A (NODATA), dns-host.net. AAAA;
+     * then the question at fd00:1ab::53 */
+    EXPECT(RD_RCODE_NOERROR, 1, 7);
+    HAS("192.0.2.81");
+    cr_assert_eq(aaaa_lookups, 1);
+    cr_assert_geq(v6_sends, 1);
+    /* the cut and the NS address are cached now */
+    resolve("www.v6noglue.lab.", RD_TYPE_AAAA);
+    EXPECT(RD_RCODE_NOERROR, 1, 1);
+    HAS("2001:db8::81");
+}
+
+Test(iter, glueless_ipv6_only_ns_name_without_ipv6)
+{
+    rd_res_free(res);
+    rd_cache_free(cache);
+    rd_res_opts_t o = {.allow_loopback_upstreams = true, .no_ipv6 = true};
+    engine_new(hints_file(), &o);
+    hook = hook_count_aaaa;
+    aaaa_lookups = v6_sends = 0;
+    resolve("www.v6noglue.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_eq(aaaa_lookups, 0, "no AAAA lookup when IPv6 is off");
+    cr_assert_eq(v6_sends, 0);
+}
+
+Test(iter, glueless_ipv4_ns_name_no_aaaa_lookup)
+{
+    /* An NS name whose A answers: no AAAA lookup is spent on it. */
+    hook = hook_count_aaaa;
+    aaaa_lookups = 0;
+    resolve("www.noglue.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 6);
+    cr_assert_eq(aaaa_lookups, 0);
+}
+
+/* ---- DNAME synthesis from the cache (RFC 6672 s3.2) ---- */
+
+static unsigned to_example_lab;
+static int hook_count_example_lab(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *reply,
+                                  size_t cap, size_t *len)
+{
+    (void)q, (void)reply, (void)cap, (void)len;
+    to_example_lab += act->server.family == 4 && act->server.addr[0] == 127 &&
+                      act->server.addr[1] == 0 && act->server.addr[2] == 10;
+    return -1;
+}
+
+Test(iter, dname_synthesised_from_cache)
+{
+    resolve("www.old.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 3, out.sends);
+    hook = hook_count_example_lab;
+    to_example_lab = 0;
+    /* another name below the cached DNAME: the CNAME is synthesised here, only the target's
+     * data is asked (example.org.'s cut is cached: one query) */
+    resolve("mail.old.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 3, 1);
+    HAS("old.example.lab.\t3600\tIN\tDNAME\texample.org.");
+    HAS("mail.old.example.lab.\t3600\tIN\tCNAME\tmail.example.org.");
+    HAS("192.0.2.51");
+    cr_assert_eq(to_example_lab, 0, "example.lab.'s servers not asked again");
+    /* all from the cache now; the synthesised CNAME takes the DNAME's TTL, counting down */
+    clock_ms += 10000;
+    resolve("MAIL.old.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 3, 0);
+    HAS("MAIL.old.example.lab.\t3590\tIN\tCNAME\tmail.example.org.");
+    HAS("old.example.lab.\t3590\tIN\tDNAME");
+    /* a name below the DNAME whose target does not exist */
+    resolve("nothere.old.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NXDOMAIN);
+    HAS("DNAME");
+    cr_assert_eq(to_example_lab, 0);
+}
+
+Test(iter, dname_cname_question_keeps_dname)
+{
+    /* RFC 6672 s3.4: a CNAME question below a DNAME gets the DNAME and the synthesised CNAME,
+     * from upstream and every time after from the cache. */
+    resolve("www.old.example.lab.", RD_TYPE_CNAME);
+    EXPECT(RD_RCODE_NOERROR, 2, out.sends);
+    HAS("DNAME");
+    HAS("CNAME\twww.example.org.");
+    for (int i = 0; i < 2; i++) {
+        resolve("www.old.example.lab.", RD_TYPE_CNAME);
+        EXPECT(RD_RCODE_NOERROR, 2, 0);
+        HAS("old.example.lab.\t3600\tIN\tDNAME\texample.org.");
+        HAS("www.old.example.lab.\t3600\tIN\tCNAME\twww.example.org.");
+    }
+    /* after the A question too */
+    resolve("www.old.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 3, out.sends);
+    resolve("www.old.example.lab.", RD_TYPE_CNAME);
+    EXPECT(RD_RCODE_NOERROR, 2, 0);
+    HAS("DNAME");
+}
+
+Test(iter, dname_overflow_yxdomain)
+{
+    /* RFC 6672 s2.2: a substitution longer than 255 octets is YXDOMAIN. */
+    uint8_t owner[RD_NAME_MAX], target[RD_NAME_MAX];
+    char t[300] = "";
+    for (int i = 0; i < 3; i++)
+        strcat(t, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.");
+    strcat(t, "lab.");
+    wire("d.example.lab.", owner);
+    wire(t, target);
+    rd_cache_rdata_t rd = {target, (uint16_t)rd_name_len(target)};
+    rd_cache_rrset_t rs = {.owner = owner,
+                           .type = RD_TYPE_DNAME,
+                           .rclass = RD_CLASS_IN,
+                           .ttl = 3600,
+                           .rank = RD_CACHE_RANK_AUTH_ANSWER,
+                           .count = 1,
+                           .rdata = &rd};
+    cr_assert_eq(rd_cache_insert_rrset(cache, &rs, clock_ms / 1000), 0);
+    resolve("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.cc.d.example.lab.",
+            RD_TYPE_A);
+    EXPECT(6, 1, 0); /* YXDOMAIN with the DNAME */
+    HAS("DNAME");
+    /* a short prefix fits: synthesised, then asked (the target does not exist) */
+    resolve("x.d.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NXDOMAIN);
+    HAS("CNAME");
+}
+
+/* ---- RD=0 (access-control allow_snoop): the cache only ---- */
+
+static void resolve_norec(const char *name, uint16_t qtype)
+{
+    memset(&out, 0, sizeof(out));
+    uint8_t qn[RD_NAME_MAX];
+    wire(name, qn);
+    rd_req_t *req = NULL;
+    cr_assert_eq(rd_req_new(res, qn, qtype, RD_CLASS_IN, client_do, false, clock_ms, &req), 0);
+    rd_req_set_norec(req);
+    rd_res_action_t act;
+    cr_assert_eq(rd_req_step(req, clock_ms, &act), RD_RES_DONE, "no upstream query for RD=0");
+    rd_req_result(req, &out.res);
+    static uint8_t resp[RD_MSG_MAX];
+    size_t rlen = 0;
+    cr_assert_eq(rd_req_answer(req, 0x4321, qn, false, true, 1232, resp, sizeof(resp), &rlen), 0);
+    rd_msg_t m;
+    rd_arena_t ar;
+    rd_arena_init(&ar, NULL, 0, 0);
+    cr_assert_eq(rd_msg_parse(&m, resp, rlen, &ar), 0);
+    out.rcode = rd_msg_rcode(&m);
+    out.an = m.count[RD_SEC_AN];
+    out.ns = m.count[RD_SEC_NS];
+    cr_assert_not(m.flags & RD_F_RD, "RD copied from the client (0)");
+    cr_assert(m.flags & RD_F_RA);
+    cr_assert_not(m.flags & RD_F_AA);
+    cr_assert(rd_msg_to_text(&m, out.text, sizeof(out.text)) > 0);
+    rd_arena_free(&ar);
+    rd_req_free(req);
+}
+
+Test(iter, norec_answers_from_cache_only)
+{
+    /* nothing cached: the root referral from the hints, no query */
+    resolve_norec("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    cr_assert_eq(out.an, 0);
+    cr_assert_eq(out.ns, 2, "%s", out.text);
+    HAS("a.root-servers.lab.");
+    HAS("127.0.0.2");
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 3);
+    /* cached: the answer */
+    resolve_norec("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    cr_assert_eq(out.an, 1);
+    HAS("192.0.2.10");
+    /* a miss below a cached cut: the referral to it, with the glue */
+    resolve_norec("other.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    cr_assert_eq(out.an, 0);
+    cr_assert_eq(out.ns, 2);
+    HAS("example.lab.\t86400\tIN\tNS\tns1.example.lab.");
+    HAS("127.0.10.1");
+    /* negative answers come from the cache too */
+    resolve("nx.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 1);
+    resolve_norec("nx.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NXDOMAIN);
+    HAS("SOA");
+    /* and the miss was not cached as anything: RD=1 still resolves it */
+    resolve("other.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NXDOMAIN);
+    cr_assert_eq(out.sends, 1);
+}
+
+/* ---- 0x20: servers that do not keep the case are remembered (infra.c) ---- */
+
+Test(iter, x20_case_mangling_server_remembered)
+{
+    hook = case_mangle_hook;
+    /* Each of example.lab.'s two servers fails the case check once; after that, every request
+     * asks them with plain names at once (no wait for a timeout). */
+    static const char *names[] = {"www.example.lab.",       "alias.example.lab.",
+                                  "mixedcase.example.lab.", "exists.wild.example.lab.",
+                                  "a.ent.example.lab.",     "foo.wild.example.lab.",
+                                  "nodata.example.lab."};
+    unsigned ignored = 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        resolve(names[i], RD_TYPE_A);
+        cr_assert_neq(out.rcode, RD_RCODE_SERVFAIL, "%s", names[i]);
+        ignored += out.ignored;
+        if (i >= 4) cr_assert_eq(out.ignored, 0, "%s: the server is remembered", names[i]);
+    }
+    cr_assert_leq(ignored, 2, "one case failure per server, not per request");
+    cr_assert_geq(ignored, 1);
+    /* the memory expires: 0x20 is tried again (and fails again) */
+    clock_ms += RD_RES_NO0X20_MS + 1000;
+    mixed_sent = plain_sent = 0;
+    resolve("www.example.lab.", RD_TYPE_AAAA);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    cr_assert_eq(out.ignored, 1);
+}
+
+Test(iter, x20_memory_is_per_server)
+{
+    /* A server that keeps the case is not affected by another one's failure. */
+    hook = case_mangle_hook;
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.ignored, 1);
+    mixed_sent = plain_sent = 0;
+    resolve("step3.example.net.", RD_TYPE_A); /* example.net.'s server keeps it */
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    cr_assert_eq(out.ignored, 0);
+    cr_assert_geq(mixed_sent, 1, "0x20 still used towards other servers");
+}
+
+Test(iter, dnssec_rrset_without_room_for_its_rrsigs_truncates)
+{
+    /* RFC 4035 s3.1.1: an RRset goes with its RRSIGs or not at all; TC says what is missing.
+     * One A with 6 RRSIGs of ~200 octets each, from the cache. */
+    uint8_t owner[RD_NAME_MAX], signer[RD_NAME_MAX];
+    wire("big-sigs.signed.lab.", owner);
+    wire("signed.lab.", signer);
+    static const uint8_t a[4] = {192, 0, 2, 99};
+    static uint8_t sig[6][220];
+    rd_cache_rdata_t sigs[6];
+    size_t sl = rd_name_len(signer);
+    for (int i = 0; i < 6; i++) {
+        memset(sig[i], i + 1, sizeof(sig[i]));
+        sig[i][0] = 0, sig[i][1] = RD_TYPE_A; /* type covered */
+        sig[i][2] = 13, sig[i][3] = 3;        /* algorithm, labels */
+        memcpy(sig[i] + 18, signer, sl);      /* signer name after the fixed 18 octets */
+        sigs[i] = (rd_cache_rdata_t){sig[i], (uint16_t)sizeof(sig[i])};
+    }
+    rd_cache_rdata_t rd = {a, 4};
+    rd_cache_rrset_t rs = {.owner = owner,
+                           .type = RD_TYPE_A,
+                           .rclass = RD_CLASS_IN,
+                           .ttl = 3600,
+                           .rank = RD_CACHE_RANK_AUTH_ANSWER,
+                           .count = 1,
+                           .nsigs = 6,
+                           .rdata = &rd,
+                           .rrsigs = sigs};
+    cr_assert_eq(rd_cache_insert_rrset(cache, &rs, clock_ms / 1000), 0);
+    client_do = true;
+    answer_limit = 1232;
+    resolve("big-sigs.signed.lab.", RD_TYPE_A);
+    cr_assert_eq(out.sends, 0);
+    cr_assert(out.tc, "TC when the RRSIGs do not fit");
+    cr_assert_eq(out.an, 0, "never the RRset without its RRSIGs");
+    answer_limit = 4096;
+    resolve("big-sigs.signed.lab.", RD_TYPE_A);
+    cr_assert_not(out.tc);
+    cr_assert_eq(out.an, 7);
+    /* DO=0: the A alone fits in 512 */
+    client_do = false;
+    answer_limit = 512;
+    resolve("big-sigs.signed.lab.", RD_TYPE_A);
+    cr_assert_not(out.tc);
+    cr_assert_eq(out.an, 1);
+    HAS("192.0.2.99");
 }
