@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [TARGET|all] [SECONDS]
 #
-# TARGET is the name of a fuzz/fuzz_<TARGET>.c: msg, name, zone, rdata_text... (default: all
+# TARGET is the name of a fuzz/fuzz_<TARGET>.c: msg, name, zone, rdata_text, http... (default: all
 # of them, one after the other, one process each); SECONDS is the time per target (default
 # 600). Each target works on fuzz/out/<target>/ (gitignored), seeded from the committed
 # fuzz/corpus/<target>/ (or fuzz/corpus/fuzz_<target>/); crashes
@@ -78,6 +78,7 @@ max_len() {
     name) echo 4096 ;;         # enough for every pointer layout around a 255-octet name
     zone) echo 65536 ;;
     rdata_text) echo 65537 ;;  # 2 octets of type + 65535 of rdata
+    http) echo 80000 ;;        # mode octet + requests; reaches the 65535-octet body limit
     *) echo 65536 ;;
     esac
 }

@@ -64,39 +64,240 @@ static rd_view_t *load_view(const char *path)
     return v;
 }
 
-static bool same_listeners(const rd_conf_t *a, const rd_conf_t *b)
+/* Field by field: rd_addr_t has a padding octet, and an IPv4 address only 4 meaningful ones. */
+static bool same_addr(const rd_addr_t *a, const rd_addr_t *b)
 {
-    if (a->nlisten != b->nlisten) return false;
-    for (size_t i = 0; i < a->nlisten; i++)
-        if (memcmp(&a->listen[i], &b->listen[i], sizeof(rd_addr_t)) != 0) return false;
+    return a->family == b->family && a->port == b->port &&
+           memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
+}
+
+static bool same_addrs(const rd_addr_t *a, size_t na, const rd_addr_t *b, size_t nb)
+{
+    if (na != nb) return false;
+    for (size_t i = 0; i < na; i++)
+        if (!same_addr(&a[i], &b[i])) return false;
     return true;
 }
 
+static bool same_listeners(const rd_conf_t *a, const rd_conf_t *b)
+{
+    return same_addrs(a->listen, a->nlisten, b->listen, b->nlisten) &&
+           same_addrs(a->listen_tls, a->nlisten_tls, b->listen_tls, b->nlisten_tls) &&
+           same_addrs(a->listen_https, a->nlisten_https, b->listen_https, b->nlisten_https);
+}
+
+/* Root hints text of a configuration: a file's contents (*owned is set, to be freed) or the
+ * compiled-in hints. -1 with the error logged. */
+static int load_hints(const rd_conf_t *c, char **owned, const char **text, size_t *len)
+{
+    *owned = NULL;
+    if (!c->root_hints) {
+        *text = rd_root_hints_default(len);
+        return 0;
+    }
+    int err_no = 0;
+    int r = rd__file_read(c->root_hints, RD_HINTS_FILE_MAX, owned, len, &err_no);
+    if (r) {
+        rd_log_error("root-hints %s: %s", c->root_hints,
+                     err_no ? strerror(err_no) : rd_strerror(r));
+        return -1;
+    }
+    *text = *owned;
+    return 0;
+}
+
+/* Engine options of a configuration; the stub/forward arrays point into c (rd_res_new copies
+ * them). */
+static rd_res_opts_t res_opts(const rd_conf_t *c)
+{
+    rd_res_opts_t o = {0};
+    o.allow_loopback_upstreams = c->allow_loopback_upstreams;
+    o.qname_min = c->qname_minimisation;
+    /* stub: and forward: zones (issue 5) */
+    o.stubs = c->stubs;
+    o.nstubs = c->nstubs;
+    o.forwards = c->forwards;
+    o.nforwards = c->nforwards;
+    return o;
+}
+
+static rd_cache_limits_t cache_limits(const rd_conf_t *c)
+{
+    return (rd_cache_limits_t){c->cache_min_ttl, c->cache_max_ttl, c->cache_max_negative_ttl};
+}
+
+/* The cache and root hints every worker's resolver starts from. The cache lives for the whole
+ * run: a reload builds new engine contexts over it (cache-size changes need a restart). The
+ * hints text of the current configuration is kept to tell whether a reload changes it. */
+static char *hints_file_text;
+
+static int setup_resolver(const rd_conf_t *c)
+{
+    rd_resolver_shared_t *s = &rd_resolver_shared;
+    if (load_hints(c, &hints_file_text, &s->hints, &s->hints_len) != 0) return -1;
+    uint8_t key[RD_CACHE_KEY_LEN];
+    if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
+        rd_log_error("getrandom: %s", strerror(errno));
+        return -1;
+    }
+    rd_cache_limits_t lim = cache_limits(c);
+    int r = rd_cache_new(c->cache_size, key, &lim, &s->cache);
+    if (r) {
+        rd_log_error("cache of %zu octets: %s", c->cache_size, rd_strerror(r));
+        return -1;
+    }
+    uint8_t pkey[16];
+    if (c->packet_cache_size > 0) {
+        if (getrandom(pkey, sizeof(pkey), 0) != (ssize_t)sizeof(pkey) ||
+            rd_pcache_new(c->packet_cache_size, pkey, &s->pcache) != 0) {
+            rd_log_error("packet cache of %zu octets: cannot create it", c->packet_cache_size);
+            return -1;
+        }
+    }
+    s->opts = res_opts(c);
+    return 0;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return (a == NULL) == (b == NULL) && (!a || strcmp(a, b) == 0);
+}
+
+static bool same_upstream(const rd_conf_upstream_t *a, const rd_conf_upstream_t *b)
+{
+    if (a->proto != b->proto || !same_addr(&a->addr, &b->addr) || !same_str(a->uri, b->uri) ||
+        !same_str(a->auth_name, b->auth_name) || !same_str(a->path, b->path) ||
+        a->npins != b->npins)
+        return false;
+    for (size_t i = 0; i < a->npins; i++)
+        if (!same_str(a->pins[i], b->pins[i])) return false;
+    return true;
+}
+
+/* Same stub: and forward: sections, in the same order (a reordering counts as a change: the
+ * answer is only a cache flush). */
+static bool same_policy(const rd_conf_t *a, const rd_conf_t *b)
+{
+    if (a->nstubs != b->nstubs || a->nforwards != b->nforwards) return false;
+    for (size_t i = 0; i < a->nstubs; i++) {
+        const rd_conf_stub_t *x = &a->stubs[i], *y = &b->stubs[i];
+        if (!rd_name_eq(x->name, y->name) ||
+            !same_addrs(x->servers, x->nservers, y->servers, y->nservers))
+            return false;
+    }
+    for (size_t i = 0; i < a->nforwards; i++) {
+        const rd_conf_forward_t *x = &a->forwards[i], *y = &b->forwards[i];
+        if (!rd_name_eq(x->name, y->name) || x->forward_first != y->forward_first ||
+            x->nupstreams != y->nupstreams)
+            return false;
+        for (size_t j = 0; j < x->nupstreams; j++)
+            if (!same_upstream(&x->upstreams[j], &y->upstreams[j])) return false;
+    }
+    return true;
+}
+
+/* Whether what the cache holds may no longer be what the new configuration would have
+ * fetched: other servers (stub/forward zones, root hints, loopback upstreams) or other TTL
+ * clamps. Entries are not tagged with the route they came by, and the cache has no
+ * per-subtree flush (a walk of every shard under its lock), so such a reload drops the whole
+ * cache. Unbound flushes on every reload; we keep the cache when only other settings change
+ * (the common case: ACLs, local zones, log level, QNAME minimisation). */
+static bool cache_stale(const rd_conf_t *a, const rd_conf_t *b, const char *hints, size_t len)
+{
+    const rd_resolver_shared_t *s = &rd_resolver_shared;
+    return !same_policy(a, b) || len != s->hints_len || memcmp(hints, s->hints, len) != 0 ||
+           a->allow_loopback_upstreams != b->allow_loopback_upstreams ||
+           a->cache_min_ttl != b->cache_min_ttl || a->cache_max_ttl != b->cache_max_ttl ||
+           a->cache_max_negative_ttl != b->cache_max_negative_ttl;
+}
+
+/* Settings that only a restart applies: say so, and serve with the rest. */
+static void warn_restart_only(const rd_conf_t *a, const rd_conf_t *b)
+{
+    if (!same_listeners(a, b))
+        rd_log_warn("listen addresses changed: they take effect at the next restart");
+    if (a->cache_size != b->cache_size)
+        rd_log_warn("cache-size changed: it takes effect at the next restart (the cache of "
+                    "%zu octets is kept)",
+                    b->cache_size);
+    if (a->packet_cache_size != b->packet_cache_size)
+        rd_log_warn("packet-cache-size changed: it takes effect at the next restart");
+    if (a->threads != b->threads)
+        rd_log_warn("threads changed: it takes effect at the next restart");
+    if (!same_str(a->user, b->user) || !same_str(a->pidfile, b->pidfile))
+        rd_log_warn("user and pidfile changes take effect at the next restart");
+}
+
+/* SIGHUP: the new configuration as a whole or nothing. Everything that can fail (parse, zones,
+ * root hints, one engine context per worker) is built first; only then is it handed over,
+ * through each worker's wake (the one cross-thread call). Requests in flight finish with the
+ * settings they started with. */
 static void reload(void)
 {
     rd_sd_notify("RELOADING=1");
     rd_log_info("SIGHUP: reloading %s", conf_path ? conf_path : "the default configuration");
     rd_view_t *v = load_view(conf_path);
-    if (!v) {
-        rd_log_error("reload failed: still serving the previous configuration");
-        rd_sd_notify("READY=1");
-        return;
-    }
-    if (!same_listeners(v->conf, current->conf))
-        rd_log_warn("listen addresses changed: they take effect at the next restart");
+    char *text = NULL;
+    const char *hints = NULL;
+    size_t hints_len = 0;
+    rd_res_t **res = NULL;
+    if (!v || load_hints(v->conf, &text, &hints, &hints_len) != 0) goto fail;
     const rd_conf_t *a = v->conf, *b = current->conf;
-    if (a->allow_loopback_upstreams != b->allow_loopback_upstreams ||
-        a->qname_minimisation != b->qname_minimisation || a->cache_size != b->cache_size ||
-        (a->root_hints == NULL) != (b->root_hints == NULL) ||
-        (a->root_hints && strcmp(a->root_hints, b->root_hints) != 0))
-        rd_log_warn("resolver settings (root-hints, cache-size, allow-loopback-upstreams, "
-                    "qname-minimisation) changed: they take effect at the next restart");
-    rd_log_level = v->conf->log_level;
-    for (unsigned i = 0; i < nworkers; i++) rd_worker_set_view(&workers[i], v);
+    res = calloc(nworkers, sizeof(*res));
+    if (!res) {
+        rd_log_error("out of memory");
+        goto fail;
+    }
+    rd_res_opts_t opts = res_opts(a);
+    for (unsigned i = 0; i < nworkers; i++) {
+        int r = rd_res_new(rd_resolver_shared.cache, hints, hints_len, &opts, rd_random32,
+                           &workers[i], &res[i]);
+        if (r) {
+            rd_log_error("%s: resolver settings: %s", a->root_hints ? a->root_hints : "root hints",
+                         rd_strerror(r));
+            goto fail;
+        }
+    }
+    rd_cache_limits_t lim = cache_limits(a);
+    if (rd_cache_set_limits(rd_resolver_shared.cache, &lim) != 0) {
+        rd_log_error("cache TTL limits: %s", rd_strerror(RD_EINVAL));
+        goto fail;
+    }
+    /* nothing can fail from here on */
+    warn_restart_only(a, b);
+    bool flush = cache_stale(a, b, hints, hints_len);
+    rd_log_level = a->log_level;
+    for (unsigned i = 0; i < nworkers; i++) rd_worker_set_view(&workers[i], v, res[i], flush);
+    free(res);
+    if (flush) {
+        /* After every worker has switched, so that no new request stores answers fetched
+         * the old way; requests already in flight (at most RD_RES_TIME_MAX_MS) flush it
+         * again as they end (rd_recurse_set_res). */
+        for (unsigned i = 0; i < nworkers; i++)
+            if (!rd_worker_wait_applied(&workers[i], RD_RELOAD_WAIT_MS))
+                rd_log_warn("worker %u is slow to take the new configuration", i);
+        rd_cache_clear(rd_resolver_shared.cache);
+        rd_log_info("stub/forward zones, root hints, allow-loopback-upstreams or cache TTL "
+                    "limits changed: cache flushed");
+    }
+    rd_resolver_shared.opts = res_opts(a);
+    rd_resolver_shared.hints = hints;
+    rd_resolver_shared.hints_len = hints_len;
+    free(hints_file_text);
+    hints_file_text = text;
     rd_view_unref(current);
     current = v;
     rd_pcache_clear(rd_resolver_shared.pcache); /* local zones or forwarding may differ */
     rd_log_info("reloaded");
+    rd_sd_notify("READY=1");
+    return;
+fail:
+    if (res)
+        for (unsigned i = 0; i < nworkers; i++) rd_res_free(res[i]);
+    free(res);
+    free(text);
+    if (v) rd_view_unref(v);
+    rd_log_error("reload failed: still serving the previous configuration");
     rd_sd_notify("READY=1");
 }
 
@@ -129,55 +330,6 @@ static int drop_privileges(const char *user)
         return -1;
     }
     rd_log_info("running as user %s", user);
-    return 0;
-}
-
-/* The cache and root hints every worker's resolver shares. The cache outlives reloads: a
- * new configuration keeps what was learned (cache-size changes need a restart). */
-static char *hints_file_text;
-
-static int setup_resolver(const rd_conf_t *c)
-{
-    rd_resolver_shared_t *s = &rd_resolver_shared;
-    if (c->root_hints) {
-        size_t len;
-        int err_no = 0;
-        int r = rd__file_read(c->root_hints, 16u << 20, &hints_file_text, &len, &err_no);
-        if (r) {
-            rd_log_error("root-hints %s: %s", c->root_hints, strerror(err_no));
-            return -1;
-        }
-        s->hints = hints_file_text;
-        s->hints_len = len;
-    } else {
-        s->hints = rd_root_hints_default(&s->hints_len);
-    }
-    uint8_t key[RD_CACHE_KEY_LEN];
-    if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
-        rd_log_error("getrandom: %s", strerror(errno));
-        return -1;
-    }
-    rd_cache_limits_t lim = {c->cache_min_ttl, c->cache_max_ttl, c->cache_max_negative_ttl};
-    int r = rd_cache_new(c->cache_size, key, &lim, &s->cache);
-    if (r) {
-        rd_log_error("cache of %zu octets: %s", c->cache_size, rd_strerror(r));
-        return -1;
-    }
-    uint8_t pkey[16];
-    if (c->packet_cache_size > 0) {
-        if (getrandom(pkey, sizeof(pkey), 0) != (ssize_t)sizeof(pkey) ||
-            rd_pcache_new(c->packet_cache_size, pkey, &s->pcache) != 0) {
-            rd_log_error("packet cache of %zu octets: cannot create it", c->packet_cache_size);
-            return -1;
-        }
-    }
-    s->opts.allow_loopback_upstreams = c->allow_loopback_upstreams;
-    s->opts.qname_min = c->qname_minimisation;
-    /* stub: and forward: zones (issue 5); rd_res_new copies them per worker. */
-    s->opts.stubs = c->stubs;
-    s->opts.nstubs = c->nstubs;
-    s->opts.forwards = c->forwards;
-    s->opts.nforwards = c->nforwards;
     return 0;
 }
 

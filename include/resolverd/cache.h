@@ -117,9 +117,21 @@ typedef struct {
 int rd_cache_new(size_t max_bytes, const uint8_t key[RD_CACHE_KEY_LEN],
                  const rd_cache_limits_t *limits, rd_cache_t **out);
 void rd_cache_free(rd_cache_t *c);
+/* Replaces the TTL policy (a reload): it applies to inserts from now on, entries already
+ * stored keep their expiry. Safe while other threads use the cache. RD_EINVAL as for
+ * rd_cache_new (min_ttl > max_ttl); the policy is then unchanged. */
+int rd_cache_set_limits(rd_cache_t *c, const rd_cache_limits_t *limits);
 /* Drops every entry (counters stay). */
 void rd_cache_clear(rd_cache_t *c);
 void rd_cache_stats(rd_cache_t *c, rd_cache_stats_t *out);
+
+/* The TTL an insert made now would store for a positive RRset received with ttl (RFC 2181
+ * s8, then the min_ttl / max_ttl clamps), and for a negative answer whose SOA came with
+ * soa_ttl and MINIMUM minimum (RFC 2308 s5, then max_negative_ttl). The engine answers the
+ * first client with these, so it sees the TTL every later cached answer starts from (as
+ * Unbound does); they follow rd_cache_set_limits. */
+uint32_t rd_cache_ttl_positive(rd_cache_t *c, uint32_t ttl);
+uint32_t rd_cache_ttl_negative(rd_cache_t *c, uint32_t soa_ttl, uint32_t minimum);
 
 /* Stores an RRset and its RRSIGs. TTL: RFC 2181 s8 (over 2^31-1 counts as 0), then raised to
  * min_ttl and lowered to max_ttl; a TTL still 0 is not stored (RFC 1035 s3.2.1) but does

@@ -54,8 +54,10 @@
 /* Ciphertext buffered per connection before it is decrypted: one full TLS record (16 KiB of
  * plaintext + 256 of overhead, RFC 8446 s5.2) plus a header; reading stops when full. */
 #define RD_TLS_IN_BUF (16384 + 256 + 5 + 2048)
-/* TLS 1.3 ticket lifetime hint (RFC 8446 s4.6.1 caps it at 7 days); one day, like nginx. */
-#define RD_TLS_TICKET_LIFETIME_S 86400
+/* TLS session ticket key rotation: tickets are accepted for one to two periods (RFC 8446
+ * s4.6.1 caps the lifetime at 7 days; RFC 8446 s8 advises short ones): 12 h, so a phone
+ * resumes through a day of use while a stolen key opens at most a day of sessions. */
+#define RD_TLS_TICKET_ROTATE_S 43200
 /* Validity of the generated self-signed certificate: pinned by key, so ten years. */
 #define RD_TLS_SELFSIGNED_DAYS 3650
 
@@ -228,12 +230,15 @@
  * timeout first; then it is tried with 0x20 again (it may have been fixed). Kept in its
  * infrastructure entry, so bounded by RD_RES_INFRA_MAX. */
 #define RD_RES_NO0X20_MS 900000u
-/* Failure cache (RFC 9520): a (qname, qtype, qclass) whose resolution failed because no
- * server answered is answered SERVFAIL from memory for this long (RFC 9520 s3.2: at least 1 s,
- * at most 5 min; 5 s as a client's retry), per worker, in a bounded set-associative table. */
-#define RD_RES_FAILCACHE_MS   5000u
-#define RD_RES_FAILCACHE_MAX  1024
-#define RD_RES_FAILCACHE_WAYS 4
+/* Failure cache (RFC 9520): a (qname, qtype, qclass) whose resolution failed (no server
+ * answered, or every one answered SERVFAIL, REFUSED, lame or malformed, or a limit was hit)
+ * is answered SERVFAIL from memory for this long (RFC 9520 s3.2: at least 1 s, at most 5 min;
+ * 5 s as a client's retry), doubled for each consecutive failure up to RD_RES_FAILCACHE_MAX_MS
+ * (RFC 9520 s3.2 backoff), per worker, in a bounded set-associative table. */
+#define RD_RES_FAILCACHE_MS     5000u
+#define RD_RES_FAILCACHE_MAX_MS 300000u
+#define RD_RES_FAILCACHE_MAX    1024
+#define RD_RES_FAILCACHE_WAYS   4
 
 /* ---- resolution in the shell (src/server/recurse.c) ---- */
 /* Client queries in resolution per worker: beyond it new ones are dropped (the client retries;

@@ -42,19 +42,42 @@ static void destroy(rd_cache_t *c, uint32_t ninit)
     free(c);
 }
 
+/* The TTL policy to apply (defaults for NULL), or RD_EINVAL. */
+static int limits_check(const rd_cache_limits_t *limits, rd_cache_limits_t *lim)
+{
+    *lim = (rd_cache_limits_t){RD_CACHE_MIN_TTL_DEFAULT, RD_CACHE_MAX_TTL_DEFAULT,
+                               RD_CACHE_MAX_NEG_TTL_DEFAULT};
+    if (limits) *lim = *limits;
+    if (lim->min_ttl > lim->max_ttl) return RD_EINVAL;
+    /* RFC 2181 s8: nothing lives longer than 2^31-1 seconds, whatever the config says */
+    if (lim->max_ttl > RD_CACHE_TTL_MAX) lim->max_ttl = RD_CACHE_TTL_MAX;
+    if (lim->min_ttl > RD_CACHE_TTL_MAX) lim->min_ttl = RD_CACHE_TTL_MAX;
+    if (lim->max_negative_ttl > RD_CACHE_TTL_MAX) lim->max_negative_ttl = RD_CACHE_TTL_MAX;
+    return RD_OK;
+}
+
+static void limits_store(rd_cache_t *c, const rd_cache_limits_t *lim)
+{
+    atomic_store_explicit(&c->min_ttl, lim->min_ttl, memory_order_relaxed);
+    atomic_store_explicit(&c->max_ttl, lim->max_ttl, memory_order_relaxed);
+    atomic_store_explicit(&c->max_negative_ttl, lim->max_negative_ttl, memory_order_relaxed);
+}
+
+int rd_cache_set_limits(rd_cache_t *c, const rd_cache_limits_t *limits)
+{
+    rd_cache_limits_t lim;
+    if (!c || limits_check(limits, &lim)) return RD_EINVAL;
+    limits_store(c, &lim);
+    return RD_OK;
+}
+
 int rd_cache_new(size_t max_bytes, const uint8_t key[RD_CACHE_KEY_LEN],
                  const rd_cache_limits_t *limits, rd_cache_t **out)
 {
     if (!out) return RD_EINVAL;
     *out = NULL;
-    rd_cache_limits_t lim = {RD_CACHE_MIN_TTL_DEFAULT, RD_CACHE_MAX_TTL_DEFAULT,
-                             RD_CACHE_MAX_NEG_TTL_DEFAULT};
-    if (limits) lim = *limits;
-    if (!key || max_bytes < RD_CACHE_SIZE_MIN || lim.min_ttl > lim.max_ttl) return RD_EINVAL;
-    /* RFC 2181 s8: nothing lives longer than 2^31-1 seconds, whatever the config says */
-    if (lim.max_ttl > RD_CACHE_TTL_MAX) lim.max_ttl = RD_CACHE_TTL_MAX;
-    if (lim.min_ttl > RD_CACHE_TTL_MAX) lim.min_ttl = RD_CACHE_TTL_MAX;
-    if (lim.max_negative_ttl > RD_CACHE_TTL_MAX) lim.max_negative_ttl = RD_CACHE_TTL_MAX;
+    rd_cache_limits_t lim;
+    if (!key || max_bytes < RD_CACHE_SIZE_MIN || limits_check(limits, &lim)) return RD_EINVAL;
 
     uint32_t n = 1;
     while (n < RD_CACHE_SHARDS_MAX && max_bytes / ((size_t)n * 2) >= RD_CACHE_SHARD_TARGET) n *= 2;
@@ -74,7 +97,7 @@ int rd_cache_new(size_t max_bytes, const uint8_t key[RD_CACHE_KEY_LEN],
     memset(c->shards, 0, shards_size);
     c->nshards = n;
     c->max_bytes = max_bytes;
-    c->limits = lim;
+    limits_store(c, &lim);
     memcpy(c->key, key, RD_CACHE_KEY_LEN);
     uint32_t i;
     int ret = RD_OK;

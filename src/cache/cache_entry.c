@@ -97,6 +97,24 @@ void rd__cache_write(rd__centry_t *e, const rd__ckey_t *k, const rd__cput_t *p)
     RD_REQUIRE(d == e->data + e->datalen);
 }
 
+uint32_t rd_cache_ttl_positive(rd_cache_t *c, uint32_t ttl)
+{
+    ttl = ttl_2181(ttl);
+    uint32_t lo = atomic_load_explicit(&c->min_ttl, memory_order_relaxed);
+    uint32_t hi = atomic_load_explicit(&c->max_ttl, memory_order_relaxed);
+    if (ttl < lo) ttl = lo;
+    if (ttl > hi) ttl = hi;
+    return ttl;
+}
+
+uint32_t rd_cache_ttl_negative(rd_cache_t *c, uint32_t soa_ttl, uint32_t minimum)
+{
+    uint32_t ttl = ttl_2181(soa_ttl);
+    if (ttl_2181(minimum) < ttl) ttl = ttl_2181(minimum);
+    uint32_t hi = atomic_load_explicit(&c->max_negative_ttl, memory_order_relaxed);
+    return ttl > hi ? hi : ttl;
+}
+
 static bool rank_ok(uint8_t rank, uint8_t security)
 {
     return rank >= RD_CACHE_RANK_ADDITIONAL && rank <= RD_CACHE_RANK_AUTH_ANSWER &&
@@ -116,9 +134,7 @@ int rd_cache_insert_rrset(rd_cache_t *c, const rd_cache_rrset_t *in, uint64_t no
     size_t datalen = namelen + rrlen + siglen;
     if (datalen > c->entry_max) return RD_ESPACE; /* (and keeps it in 32 bits) */
 
-    uint32_t ttl = ttl_2181(in->ttl);
-    if (ttl < c->limits.min_ttl) ttl = c->limits.min_ttl;
-    if (ttl > c->limits.max_ttl) ttl = c->limits.max_ttl;
+    uint32_t ttl = rd_cache_ttl_positive(c, in->ttl);
 
     rd__ckey_t k;
     rd__cache_key(c, &k, in->owner, namelen, in->type, in->rclass);
@@ -180,9 +196,7 @@ int rd_cache_insert_negative(rd_cache_t *c, const rd_cache_neg_t *in, uint64_t n
     /* RFC 2308 s5: the lesser of the SOA's TTL and its MINIMUM field (the last 4 octets) */
     const uint8_t *m = in->soa.data + in->soa.len - 4;
     uint32_t minimum = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
-    uint32_t ttl = ttl_2181(in->ttl);
-    if (ttl_2181(minimum) < ttl) ttl = ttl_2181(minimum);
-    if (ttl > c->limits.max_negative_ttl) ttl = c->limits.max_negative_ttl;
+    uint32_t ttl = rd_cache_ttl_negative(c, in->ttl, minimum);
 
     bool nx = in->kind == RD_CACHE_NXDOMAIN;
     rd__ckey_t k;

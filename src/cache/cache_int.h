@@ -33,6 +33,7 @@
 #define RD_CACHE_CACHE_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "base/limits.h"
 #include "resolverd/cache.h"
@@ -100,7 +101,9 @@ struct rd_cache {
     uint32_t entry_max; /* largest slot accepted */
     size_t max_bytes;
     size_t shard_fixed; /* octets a shard holds whatever it caches: table and ring overhead */
-    rd_cache_limits_t limits;
+    /* TTL policy (rd_cache_limits_t): atomics, since rd_cache_set_limits (a reload) may change
+     * it while workers insert; relaxed, as each field is a clamp on its own */
+    _Atomic uint32_t min_ttl, max_ttl, max_negative_ttl;
     uint8_t key[RD_CACHE_KEY_LEN];
 };
 

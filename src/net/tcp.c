@@ -1,30 +1,48 @@
-/* DNS over TCP (RFC 7766): 2-octet length framing, pipelined queries answered as they
- * complete, partial reads and writes, idle timeout, per-worker connection limit, backpressure
- * when a client does not read. */
+/* Stream connections: DNS over TCP (RFC 7766) and DNS over TLS (RFC 7858) as layers on one
+ * connection object (DESIGN.md "Transports as layers"):
+ *   bottom  uv_tcp_t: raw_send (uv_try_write, then uv_write for the rest), reads, EOF;
+ *   middle  optional TLS (src/net/tls.c): ciphertext in, plaintext up, ciphertext down;
+ *   top     DNS framing: 2-octet length, pipelined queries answered as they complete
+ *           (TCP, DoT); or HTTP (DoH, src/net/http.c): requests in, responses out.
+ * The middle and top layers talk to the ones next to them only through stream_write (bytes
+ * down) and app_input (bytes up); closing goes down the stack (close_notify, then the
+ * socket). Idle timeout, handshake timeout, per-worker connection limit, and backpressure
+ * when a client does not read or has too many queries in resolution. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "net/http.h"
+#include "net/stream.h"
+#include "net/tls.h"
 #include "server/server.h"
 #include "wire/cursor.h"
 
-enum conn_state { C_OPEN, C_CLOSING };
+/* C_HANDSHAKE only on TLS connections; plain TCP starts C_OPEN. C_FLUSHING: the HTTP layer
+ * said goodbye (GOAWAY, Connection: close); nothing more is read, the socket closes once the
+ * last octets are written. */
+enum conn_state { C_HANDSHAKE, C_OPEN, C_FLUSHING, C_CLOSING };
 
 struct rd_tcp_conn {
     uv_tcp_t h;
-    uv_timer_t idle;
+    uv_timer_t idle; /* handshake deadline while C_HANDSHAKE, idle timeout after */
     rd_worker_t *w;
     rd_tcp_conn_t *prev, *next;
     int state; /* enum conn_state */
+    int kind;  /* enum rd_stream_kind */
     int open_handles;
-    bool reading;
-    bool refused; /* access control says REFUSED: every query gets it */
-    uint8_t *buf;
+    bool reading;    /* uv_read_start in effect */
+    bool throttled;  /* the client is RD_TCP_WRITE_HIGH behind reading our answers */
+    bool paused;     /* tcp-max-inflight requests in resolution: no new queries read */
+    bool refused;    /* access control says REFUSED: every query gets it */
+    bool snoop;      /* access control says allow_snoop: RD=0 answered from the cache */
+    rd_tls_t *tls;   /* NULL for plain TCP */
+    rd_http_t *http; /* DoH, once the handshake chose HTTP/2 or HTTP/1.1 */
+    uint8_t *buf;    /* plaintext: framed queries */
     size_t len, cap;
     size_t write_pending; /* octets handed to uv_write and not yet written */
     unsigned refs;        /* requests in resolution that will answer on this stream */
-    bool paused;          /* reading stopped: tcp-max-inflight requests in resolution */
     unsigned queries;     /* answered so far */
 };
 
@@ -35,7 +53,9 @@ typedef struct {
     uint8_t data[];
 } write_req_t;
 
-static void conn_close(rd_tcp_conn_t *c);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void tls_pump(rd_tcp_conn_t *c);
 
 static void conn_free(rd_tcp_conn_t *c)
 {
@@ -46,6 +66,8 @@ static void conn_free(rd_tcp_conn_t *c)
         w->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     w->nconns--;
+    rd_http_free(c->http);
+    rd_tls_free(c->tls);
     free(c->buf);
     free(c);
     if (w->state == RD_W_STOPPING && w->nconns == 0) rd_tcp_close_all(w, false);
@@ -59,38 +81,85 @@ static void on_handle_closed(uv_handle_t *h)
     conn_free(c);
 }
 
-static void conn_close(rd_tcp_conn_t *c)
+/* Bottom layer gone: no more bytes either way. Safe from inside the TLS layer's callbacks
+ * (memory stays until the close callbacks and the last reference). */
+static void conn_abort(rd_tcp_conn_t *c)
 {
     if (c->state == C_CLOSING) return;
     c->state = C_CLOSING;
+    c->reading = false;
     uv_close((uv_handle_t *)&c->idle, on_handle_closed);
     uv_close((uv_handle_t *)&c->h, on_handle_closed);
+}
+
+/* Orderly close down the stack: TLS close_notify (RFC 8446 s6.1) first, then the socket. */
+static void conn_close(rd_tcp_conn_t *c)
+{
+    if (c->state == C_CLOSING) return;
+    if (c->tls) rd_tls_shutdown(c->tls);
+    conn_abort(c);
+}
+
+/* Reading follows from the state: never while closing, paused, throttled or with the TLS
+ * input buffer full. */
+static void update_reading(rd_tcp_conn_t *c)
+{
+    bool want = (c->state == C_HANDSHAKE || c->state == C_OPEN) && !c->paused && !c->throttled;
+    if (want && c->tls) {
+        size_t space;
+        rd_tls_inbuf(c->tls, &space);
+        want = space > 0;
+    }
+    if (want && !c->reading)
+        c->reading = uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) == 0;
+    else if (!want && c->reading) {
+        uv_read_stop((uv_stream_t *)&c->h);
+        c->reading = false;
+    }
 }
 
 static void on_idle(uv_timer_t *t)
 {
     rd_tcp_conn_t *c = t->data;
-    rd_log_debug("tcp: closing idle connection after %u queries", c->queries);
+    if (c->state == C_HANDSHAKE)
+        rd_log_debug("tls: handshake timeout, closing connection");
+    else
+        rd_log_debug("tcp: closing idle connection after %u queries", c->queries);
     conn_close(c);
+}
+
+/* Plaintext buffer: grows to one whole frame at most. */
+static void grow_buf(rd_tcp_conn_t *c)
+{
+    if (c->cap - c->len >= 512 || c->cap >= RD_TCP_BUF_MAX) return;
+    size_t ncap = c->cap ? c->cap * 2 : RD_TCP_BUF_INITIAL;
+    if (ncap > RD_TCP_BUF_MAX) ncap = RD_TCP_BUF_MAX;
+    uint8_t *nb = realloc(c->buf, ncap);
+    if (nb) {
+        c->buf = nb;
+        c->cap = ncap;
+    }
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
     rd_tcp_conn_t *c = h->data;
-    if (c->cap - c->len < 512 && c->cap < RD_TCP_BUF_MAX) {
-        size_t ncap = c->cap ? c->cap * 2 : RD_TCP_BUF_INITIAL;
-        if (ncap > RD_TCP_BUF_MAX) ncap = RD_TCP_BUF_MAX;
-        uint8_t *nb = realloc(c->buf, ncap);
-        if (nb) {
-            c->buf = nb;
-            c->cap = ncap;
-        }
+    if (c->tls) {
+        size_t space;
+        uint8_t *p = rd_tls_inbuf(c->tls, &space);
+        *buf = uv_buf_init((char *)p, (unsigned)space);
+        return;
     }
+    grow_buf(c);
     *buf = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+/* C_FLUSHING is over when every answer in resolution came back and was written. */
+static bool flushed(const rd_tcp_conn_t *c)
+{
+    return c->state == C_FLUSHING && c->write_pending == 0 && c->refs == 0;
+}
 
 static void on_written(uv_write_t *req, int status)
 {
@@ -99,51 +168,109 @@ static void on_written(uv_write_t *req, int status)
     c->write_pending -= wr->len;
     free(wr);
     if (status < 0) {
+        conn_abort(c);
+        return;
+    }
+    if (flushed(c)) {
         conn_close(c);
         return;
     }
-    if (!c->reading && !c->paused && c->state == C_OPEN &&
-        c->write_pending < RD_TCP_WRITE_HIGH / 2) {
-        c->reading = true;
-        uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read);
+    if (c->throttled && c->write_pending < RD_TCP_WRITE_HIGH / 2) {
+        c->throttled = false;
+        update_reading(c);
     }
 }
 
-static void send_frame(rd_tcp_conn_t *c, const uint8_t *msg, size_t len)
+/* ---- bottom layer: bytes to the socket ---- */
+
+static int raw_sendv(rd_tcp_conn_t *c, const uv_buf_t *bufs, unsigned n)
 {
-    uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
-    uv_buf_t bufs[2] = {uv_buf_init((char *)hdr, 2), uv_buf_init((char *)msg, (unsigned)len)};
-    size_t total = len + 2, done = 0;
-    int r = uv_try_write((uv_stream_t *)&c->h, bufs, 2);
+    if (c->state == C_CLOSING) return RD_EIO;
+    size_t total = 0, done = 0;
+    for (unsigned i = 0; i < n; i++) total += bufs[i].len;
+    /* Keep order: nothing may overtake bytes already queued in uv_write. */
+    int r = c->write_pending ? UV_EAGAIN : uv_try_write((uv_stream_t *)&c->h, bufs, n);
     if (r >= 0)
         done = (size_t)r;
     else if (r != UV_EAGAIN) {
-        conn_close(c);
-        return;
+        conn_abort(c);
+        return RD_EIO;
     }
-    if (done == total) return;
+    if (done == total) return 0;
     size_t rest = total - done;
     write_req_t *wr = malloc(sizeof(*wr) + rest);
     if (!wr) {
-        conn_close(c);
-        return;
+        conn_abort(c);
+        return RD_ENOMEM;
     }
-    /* copy what is left of hdr+msg */
-    size_t k = 0;
-    for (size_t i = done; i < total; i++) wr->data[k++] = i < 2 ? hdr[i] : msg[i - 2];
+    size_t k = 0, skip = done;
+    for (unsigned i = 0; i < n; i++) {
+        size_t l = bufs[i].len;
+        if (skip >= l) {
+            skip -= l;
+            continue;
+        }
+        memcpy(wr->data + k, bufs[i].base + skip, l - skip);
+        k += l - skip;
+        skip = 0;
+    }
     wr->c = c;
     wr->len = rest;
     uv_buf_t b = uv_buf_init((char *)wr->data, (unsigned)rest);
     if (uv_write(&wr->req, (uv_stream_t *)&c->h, &b, 1, on_written)) {
         free(wr);
-        conn_close(c);
-        return;
+        conn_abort(c);
+        return RD_EIO;
     }
     c->write_pending += rest;
-    if (c->write_pending > RD_TCP_WRITE_HIGH && c->reading) {
-        c->reading = false;
-        uv_read_stop((uv_stream_t *)&c->h);
+    if (c->write_pending > RD_TCP_WRITE_HIGH && !c->throttled) {
+        c->throttled = true;
+        update_reading(c);
     }
+    return 0;
+}
+
+static int tls_send(void *ctx, const uint8_t *data, size_t len)
+{
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    return raw_sendv(ctx, &b, 1);
+}
+
+/* ---- the stream interface: bytes down through TLS when there is TLS ---- */
+
+static int stream_write(rd_tcp_conn_t *c, const uint8_t *data, size_t len)
+{
+    if (c->state != C_OPEN && c->state != C_FLUSHING) return RD_EIO;
+    if (!c->tls) {
+        uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+        return raw_sendv(c, &b, 1);
+    }
+    int r = rd_tls_write(c->tls, data, len);
+    if (r) conn_close(c);
+    return r;
+}
+
+/* ---- top layer: DNS framing ---- */
+
+/* msg sits in a buffer of cap octets; with room, the frame is built in place so TLS sends one
+ * record per answer. */
+static void send_frame(rd_tcp_conn_t *c, uint8_t *msg, size_t len, size_t cap, bool pad)
+{
+    if (pad) len = rd__stream_pad(msg, len, cap >= 2 ? cap - 2 : 0);
+    uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+    if (!c->tls) {
+        uv_buf_t bufs[2] = {uv_buf_init((char *)hdr, 2), uv_buf_init((char *)msg, (unsigned)len)};
+        raw_sendv(c, bufs, 2);
+        return;
+    }
+    if (len + 2 <= cap) {
+        memmove(msg + 2, msg, len);
+        msg[0] = hdr[0];
+        msg[1] = hdr[1];
+        stream_write(c, msg, len + 2);
+        return;
+    }
+    if (stream_write(c, hdr, 2) == 0) stream_write(c, msg, len);
 }
 
 static void process_frames(rd_tcp_conn_t *c)
@@ -157,23 +284,24 @@ static void process_frames(rd_tcp_conn_t *c)
         off += 2 + flen;
         w->n_tcp++;
         c->queries++;
-        rd_query_env_t env = {true, (uint16_t)w->view->conf->tcp_idle_timeout_ms, false};
+        rd_query_env_t env = {true, (uint16_t)w->view->conf->tcp_idle_timeout_ms, c->snoop};
         if (w->view->conf->tcp_idle_timeout_ms > 65535) env.keepalive_ms = 65535;
+        /* RFC 8467 s4.1: pad responses to padded queries, on encrypted transports only. */
+        bool pad = c->tls && rd__stream_query_padded(q, flen);
         size_t outlen;
         rd_query_info_t info;
         int v = c->refused ? rd_query_refuse(q, flen, w->out, sizeof(w->out), &outlen)
-                           : rd_query_answer(w->view, &env, q, flen, w->out, sizeof(w->out),
-                                             &outlen, w->res ? &info : NULL);
-        if (v == RD_QUERY_SEND) send_frame(c, w->out, outlen);
+                           : rd_query_answer(w->view, &env, q, flen, w->out, RD_MSG_MAX, &outlen,
+                                             w->res ? &info : NULL);
+        if (v == RD_QUERY_SEND) send_frame(c, w->out, outlen, sizeof(w->out), pad);
         if (v == RD_QUERY_RECURSE) {
             /* Answered when resolved, in whatever order that happens (RFC 7766 s6.2.1.1). */
             c->refs++;
-            rd_client_t client = {.conn = c};
+            rd_client_t client = {.conn = c, .pad = pad};
             rd_recurse_start(w, &info, &client);
-            if (c->refs >= w->view->conf->tcp_max_inflight && c->reading) {
-                c->reading = false;
+            if (c->refs >= w->view->conf->tcp_max_inflight) {
                 c->paused = true;
-                uv_read_stop((uv_stream_t *)&c->h);
+                update_reading(c);
             }
         }
     }
@@ -183,36 +311,166 @@ static void process_frames(rd_tcp_conn_t *c)
     }
 }
 
-void rd_tcp_answer_late(rd_tcp_conn_t *c, const uint8_t *p, size_t len)
+static void http_answer(rd_tcp_conn_t *c, uint32_t sid, uint8_t *p, size_t len, size_t cap,
+                        bool pad);
+
+void rd_stream_answer_late(const rd_client_t *cl, uint8_t *p, size_t len)
 {
+    rd_tcp_conn_t *c = cl->conn;
     c->refs--;
-    if (c->state == C_OPEN && len) {
-        send_frame(c, p, len);
+    if (c->http && (c->state == C_OPEN || c->state == C_FLUSHING)) {
+        http_answer(c, cl->sid, p, len, p == c->w->out ? sizeof(c->w->out) : len, cl->pad);
+        if (c->state == C_OPEN) uv_timer_again(&c->idle);
+        if (flushed(c)) conn_close(c);
+    } else if (c->state == C_OPEN && len) {
+        send_frame(c, p, len, p == c->w->out ? sizeof(c->w->out) : len, cl->pad);
         if (c->state == C_OPEN) uv_timer_again(&c->idle);
     }
-    if (c->state != C_OPEN) {
+    if (c->state == C_CLOSING) {
         if (c->open_handles == 0 && c->refs == 0) conn_free(c);
         return;
     }
+    if (c->state == C_FLUSHING) return;
     if (c->paused && c->refs < c->w->view->conf->tcp_max_inflight) {
         c->paused = false;
-        c->reading = true;
-        uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read);
-        process_frames(c); /* queries that arrived before the pause */
+        if (!c->http) process_frames(c); /* queries that arrived before the pause */
+        if (c->tls && !c->paused)
+            tls_pump(c); /* and what is still encrypted */
+        else
+            update_reading(c);
     }
+}
+
+/* ---- top layer, DoH: the HTTP module (RFC 8484) ---- */
+
+static void http_answer(rd_tcp_conn_t *c, uint32_t sid, uint8_t *p, size_t len, size_t cap,
+                        bool pad)
+{
+    int r;
+    if (!len) /* nothing to send back (resolution table full, internal error) */
+        r = rd_http_error(c->http, sid, 503);
+    else {
+        if (pad) len = rd__stream_pad(p, len, cap);
+        r = rd_http_answer(c->http, sid, p, len);
+    }
+    if (r < 0) conn_close(c);
+}
+
+static int http_on_send(void *ctx, const uint8_t *data, size_t len)
+{
+    return stream_write(ctx, data, len);
+}
+
+static int http_on_query(void *ctx, uint32_t sid, const uint8_t *q, size_t len)
+{
+    rd_tcp_conn_t *c = ctx;
+    rd_worker_t *w = c->w;
+    w->n_tcp++;
+    c->queries++;
+    rd_query_env_t env = {true, 0, c->snoop}; /* RFC 8484 s5.3 / RFC 7828: no keepalive (HTTP) */
+    bool pad = rd__stream_query_padded(q, len);
+    size_t outlen;
+    rd_query_info_t info;
+    int v = c->refused ? rd_query_refuse(q, len, w->out, sizeof(w->out), &outlen)
+                       : rd_query_answer(w->view, &env, q, len, w->out, RD_MSG_MAX, &outlen,
+                                         w->res ? &info : NULL);
+    if (v == RD_QUERY_SEND) http_answer(c, sid, w->out, outlen, sizeof(w->out), pad);
+    if (v == RD_QUERY_DROP) return RD_EINVAL; /* not a query: the HTTP layer answers 503 */
+    if (v == RD_QUERY_RECURSE) {
+        c->refs++;
+        rd_client_t client = {.conn = c, .sid = sid, .pad = pad};
+        rd_recurse_start(w, &info, &client);
+        if (c->refs >= w->view->conf->tcp_max_inflight) {
+            c->paused = true;
+            update_reading(c);
+        }
+    }
+    return 0;
+}
+
+static int http_start(rd_tcp_conn_t *c)
+{
+    const rd_conf_t *conf = c->w->view->conf;
+    rd_http_cbs_t cbs = {.ctx = c, .on_query = http_on_query, .on_send = http_on_send};
+    rd_http_opts_t o = {.path = conf->https_path ? conf->https_path : "/dns-query"};
+    /* RFC 8484 s5.2: HTTP/2 is the minimum; HTTP/1.1 only when the client asked for it. */
+    bool h2 = rd_tls_alpn(c->tls) != RD_TLS_ALPN_HTTP11;
+    return rd_http_new(h2, &o, &cbs, &c->http);
+}
+
+/* ---- middle layer: TLS ---- */
+
+static void handshake_done(rd_tcp_conn_t *c)
+{
+    c->state = C_OPEN;
+    uint64_t idle = c->w->view->conf->tcp_idle_timeout_ms;
+    uv_timer_start(&c->idle, on_idle, idle, idle);
+    rd_log_debug("tls: handshake done (alpn %d, %s)", (int)rd_tls_alpn(c->tls),
+                 rd_tls_resumed(c->tls) ? "resumed" : "full");
+    if (c->kind == RD_STREAM_DOH && http_start(c) != 0) conn_close(c);
+}
+
+/* Plaintext up to the layer above: DNS framing, or the HTTP module. */
+static void app_input(rd_tcp_conn_t *c, size_t got)
+{
+    if (!c->http) {
+        c->len += got;
+        process_frames(c);
+        return;
+    }
+    int r = rd_http_feed(c->http, c->buf + c->len, got);
+    if (c->state == C_CLOSING) return;
+    if (r < 0 || rd_http_done(c->http)) {
+        /* GOAWAY or Connection: close was queued: let it and the answers in resolution
+         * reach the client first */
+        c->state = C_FLUSHING;
+        if (flushed(c)) {
+            conn_close(c);
+            return;
+        }
+        update_reading(c);
+    }
+}
+
+/* Decrypts what was received into the plaintext buffer and hands it up, until the TLS layer
+ * needs more ciphertext or the framing layer is paused. */
+static void tls_pump(rd_tcp_conn_t *c)
+{
+    while ((c->state == C_HANDSHAKE || c->state == C_OPEN) && !c->paused) {
+        grow_buf(c);
+        size_t got = 0;
+        int r = rd_tls_read(c->tls, c->buf + c->len, c->cap - c->len, &got);
+        if (c->state == C_HANDSHAKE && rd_tls_state(c->tls) == RD_TLS_OPEN) handshake_done(c);
+        if (r < 0) {
+            conn_close(c);
+            return;
+        }
+        if (got == 0) break;
+        app_input(c, got);
+    }
+    update_reading(c);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     (void)buf;
     rd_tcp_conn_t *c = s->data;
+    if (nread == UV_ENOBUFS) { /* TLS input full: wait until it is consumed */
+        update_reading(c);
+        return;
+    }
     if (nread < 0) {
         conn_close(c);
         return;
     }
     if (nread == 0) return;
+    if (c->state == C_OPEN) uv_timer_again(&c->idle);
+    if (c->tls) {
+        rd_tls_received(c->tls, (size_t)nread);
+        tls_pump(c);
+        return;
+    }
     c->len += (size_t)nread;
-    uv_timer_again(&c->idle);
     process_frames(c);
 }
 
@@ -223,6 +481,7 @@ static void on_connection(uv_stream_t *srv, int status)
     rd_tcp_conn_t *c = calloc(1, sizeof(*c));
     if (!c) return;
     c->w = w;
+    c->kind = (int)(uintptr_t)srv->data;
     uv_tcp_init(&w->loop, &c->h);
     uv_timer_init(&w->loop, &c->idle);
     c->h.data = c;
@@ -233,7 +492,7 @@ static void on_connection(uv_stream_t *srv, int status)
     w->conns = c;
     w->nconns++;
     if (uv_accept(srv, (uv_stream_t *)&c->h)) {
-        conn_close(c);
+        conn_abort(c);
         return;
     }
     const rd_conf_t *conf = w->view->conf;
@@ -242,29 +501,41 @@ static void on_connection(uv_stream_t *srv, int status)
     if (w->nconns > conf->tcp_max_connections ||
         uv_tcp_getpeername(&c->h, (struct sockaddr *)&ss, &sl) != 0) {
         rd_log_debug("tcp: connection limit reached, closing new connection");
-        conn_close(c);
+        conn_abort(c);
         return;
     }
     int acl = rd_server_acl(w, (struct sockaddr *)&ss);
     if (acl == RD_ACL_DENY) {
-        conn_close(c);
+        conn_abort(c);
         return;
     }
     c->refused = acl == RD_ACL_REFUSE;
+    c->snoop = acl == RD_ACL_ALLOW_SNOOP;
     uv_tcp_nodelay(&c->h, 1);
-    uint64_t idle = conf->tcp_idle_timeout_ms;
-    uv_timer_start(&c->idle, on_idle, idle, idle);
-    c->reading = true;
-    uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read);
+    if (c->kind == RD_STREAM_TCP) {
+        c->state = C_OPEN;
+        uint64_t idle = conf->tcp_idle_timeout_ms;
+        uv_timer_start(&c->idle, on_idle, idle, idle);
+    } else {
+        c->state = C_HANDSHAKE;
+        if (rd_tls_new(c->kind == RD_STREAM_DOH ? RD_TLS_DOH : RD_TLS_DOT, tls_send, c, &c->tls)) {
+            conn_abort(c);
+            return;
+        }
+        /* RFC 7858 s3.4: a fixed deadline, not extended by trickling bytes. */
+        uv_timer_start(&c->idle, on_idle, RD_TLS_HANDSHAKE_MS, 0);
+    }
+    update_reading(c);
 }
 
-int rd_tcp_listen(rd_worker_t *w, const rd_addr_t *a, uv_tcp_t *h)
+int rd_stream_listen(rd_worker_t *w, const rd_addr_t *a, uv_tcp_t *h, enum rd_stream_kind k)
 {
     struct sockaddr_storage ss;
     int fam = rd_addr_to_sockaddr(a, &ss);
     int r = uv_tcp_init_ex(&w->loop, h, (unsigned)fam);
     if (r) return r;
     w->loop.data = w;
+    h->data = (void *)(uintptr_t)k;
     uv_os_fd_t fd;
     int one = 1;
     if ((r = uv_fileno((uv_handle_t *)h, &fd)) == 0 &&
@@ -275,6 +546,11 @@ int rd_tcp_listen(rd_worker_t *w, const rd_addr_t *a, uv_tcp_t *h)
     if (!r) r = uv_listen((uv_stream_t *)h, 1024, on_connection);
     if (r) uv_close((uv_handle_t *)h, NULL);
     return r;
+}
+
+int rd_tcp_listen(rd_worker_t *w, const rd_addr_t *a, uv_tcp_t *h)
+{
+    return rd_stream_listen(w, a, h, RD_STREAM_TCP);
 }
 
 void rd_tcp_close_all(rd_worker_t *w, bool only_idle)

@@ -18,6 +18,8 @@ typedef struct {
 struct rd_udp_batch {
     uv_udp_t *h; /* the socket the batch came in on */
     unsigned n;
+    unsigned got;      /* datagrams of the recvmmsg batch being delivered */
+    uv_udp_t *drained; /* its last batch was short: the socket is empty, see on_alloc */
     udp_reply_t r[RD_UDP_BATCH];
     udp_reply_t late; /* a resolved answer waiting for socket space */
     struct mmsghdr msg[RD_UDP_BATCH];
@@ -41,6 +43,17 @@ struct rd_udp_batch *rd_udp_batch_new(void)
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
+    /* libuv reads again after every batch until recvmmsg says EAGAIN: one wasted system call
+     * per wake-up, a quarter of them at moderate load. A batch shorter than the buffer
+     * already emptied the socket, so an empty buffer ends libuv's loop (it reports UV_ENOBUFS
+     * and reads nothing); epoll is level-triggered, so anything that arrived since wakes the
+     * loop again. */
+    rd_worker_t *w = h->loop->data;
+    if (w->udp_tx->drained == (uv_udp_t *)h) {
+        w->udp_tx->drained = NULL;
+        *buf = uv_buf_init(NULL, 0);
+        return;
+    }
     *buf = uv_buf_init((char *)h->data, RD_UDP_BATCH * 65536);
 }
 
@@ -144,8 +157,11 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     struct rd_udp_batch *b = w->udp_tx;
     if (flags & UV_UDP_MMSG_FREE) {
         flush(w); /* end of a receive batch */
+        if (b->got < RD_UDP_BATCH) b->drained = h;
+        b->got = 0;
         return;
     }
+    if (flags & UV_UDP_MMSG_CHUNK) b->got++;
     if (nread > 0 && addr) {
         if (b->n > 0 && b->h != h) flush(w);
         b->h = h;

@@ -169,15 +169,19 @@ static bool fail_match(const rd__fail_ent_t *f, const uint8_t *qname, uint16_t q
 }
 
 bool rd__fail_lookup(const rd__infra_t *t, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
-                     uint64_t now_ms)
+                     uint64_t now_ms, int *ede)
 {
     const rd__fail_ent_t *set = &t->fail[fail_set(qname, qtype, qclass)];
     for (unsigned i = 0; i < RD_RES_FAILCACHE_WAYS; i++)
-        if (fail_match(&set[i], qname, qtype, qclass)) return now_ms < set[i].until;
+        if (fail_match(&set[i], qname, qtype, qclass)) {
+            if (now_ms >= set[i].until) return false;
+            *ede = set[i].ede;
+            return true;
+        }
     return false;
 }
 
-void rd__fail_insert(rd__infra_t *t, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
+void rd__fail_insert(rd__infra_t *t, const uint8_t *qname, uint16_t qtype, uint16_t qclass, int ede,
                      uint64_t now_ms)
 {
     rd__fail_ent_t *set = &t->fail[fail_set(qname, qtype, qclass)];
@@ -190,9 +194,19 @@ void rd__fail_insert(rd__infra_t *t, const uint8_t *qname, uint16_t qtype, uint1
         }
         if (victim->used && (!f->used || f->until < victim->until)) victim = f;
     }
+    /* Backoff (RFC 9520 s3.2): a question failing again soon after its last hold ended is
+     * held twice as long, up to the cap; after a quiet spell it starts over. */
+    unsigned fails = 1;
+    if (fail_match(victim, qname, qtype, qclass) &&
+        now_ms < victim->until + RD_RES_FAILCACHE_MAX_MS)
+        fails = victim->fails < 16 ? victim->fails + 1u : 16u;
+    uint64_t hold = (uint64_t)RD_RES_FAILCACHE_MS << (fails - 1);
+    if (hold > RD_RES_FAILCACHE_MAX_MS) hold = RD_RES_FAILCACHE_MAX_MS;
     victim->used = true;
     rd_name_lower_copy(victim->name, qname);
     victim->qtype = qtype;
     victim->qclass = qclass;
-    victim->until = now_ms + RD_RES_FAILCACHE_MS;
+    victim->fails = (uint8_t)fails;
+    victim->ede = (int16_t)(ede < 0 || ede > INT16_MAX ? 0 : ede);
+    victim->until = now_ms + hold;
 }

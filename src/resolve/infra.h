@@ -21,6 +21,8 @@ typedef struct {
     uint8_t name[RD_NAME_MAX];
     uint16_t qtype, qclass;
     bool used;
+    uint8_t fails; /* consecutive failures: the hold doubles with each (RFC 9520 s3.2) */
+    int16_t ede;   /* RFC 8914 code of the failure, repeated to the clients asking again */
     uint64_t until;
 } rd__fail_ent_t;
 
@@ -47,9 +49,14 @@ void rd__infra_timeout(rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms);
 void rd__infra_no0x20(rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms);
 bool rd__infra_is_no0x20(const rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms);
 
+/* RFC 9520 s3: true while (qname, qtype, qclass) is remembered as failed; *ede gets the
+ * RFC 8914 code it failed with. */
 bool rd__fail_lookup(const rd__infra_t *t, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
-                     uint64_t now_ms);
-void rd__fail_insert(rd__infra_t *t, const uint8_t *qname, uint16_t qtype, uint16_t qclass,
+                     uint64_t now_ms, int *ede);
+/* Remembers a failure for RD_RES_FAILCACHE_MS, doubled for each consecutive failure of the
+ * same question (one that fails again within RD_RES_FAILCACHE_MAX_MS of the last hold's end),
+ * capped at RD_RES_FAILCACHE_MAX_MS (RFC 9520 s3.2: at least 1 s, at most 5 min, backoff). */
+void rd__fail_insert(rd__infra_t *t, const uint8_t *qname, uint16_t qtype, uint16_t qclass, int ede,
                      uint64_t now_ms);
 
 #endif

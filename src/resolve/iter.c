@@ -225,12 +225,13 @@ void rd__iter_fail(rd_req_t *req, int ede, const char *reason)
     req->neg = NULL;
 }
 
-/* RFC 9520: the client's question (as it stands after CNAMEs) failed for want of any
- * server answering; answer it from memory for RD_RES_FAILCACHE_MS. */
+/* RFC 9520 s3: the client's question (as it stands after CNAMEs) failed: no server answered,
+ * or all answered SERVFAIL, REFUSED, lame or garbage, or a limit ended it. Repeats are
+ * answered from memory (infra.c) without asking anyone, with the same EDE. */
 void rd__iter_remember_failure(rd_req_t *req, uint64_t now_ms)
 {
     const rd__goal_t *g = &req->plan[0];
-    rd__fail_insert(req->res->infra, g->qname, g->qtype, req->qclass, now_ms);
+    rd__fail_insert(req->res->infra, g->qname, g->qtype, req->qclass, req->ede, now_ms);
 }
 
 rd__goal_t *rd__iter_top(rd_req_t *req)
@@ -624,18 +625,17 @@ static void fill_action(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
     act->token = req->token;
 }
 
-static bool over_limits(rd_req_t *req, const rd__goal_t *g)
+static bool over_limits(rd_req_t *req, const rd__goal_t *g, uint64_t now_ms)
 {
     const rd_res_opts_t *o = &req->res->opts;
-    if (req->queries >= o->max_queries) {
+    if (req->queries >= o->max_queries)
         rd__iter_fail(req, RD__EDE_OTHER, "upstream query limit per client query reached");
-        return true;
-    }
-    if (g->cut && g->cut->queries >= o->max_queries_per_cut) {
+    else if (g->cut && g->cut->queries >= o->max_queries_per_cut)
         rd__iter_fail(req, RD__EDE_OTHER, "upstream query limit per zone cut reached");
-        return true;
-    }
-    return false;
+    else
+        return false;
+    rd__iter_remember_failure(req, now_ms); /* RFC 9520: repeats would cost as much again */
+    return true;
 }
 
 /* One transition of the top goal. Returns 1 when an action is ready in act, 0 to go on, or
@@ -655,9 +655,11 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
             if ((r = rd__iter_norec_referral(req, g->qname, now_s)) != 0) return r;
             return RD_RES_DONE;
         }
-        if (!g->sub && rd__fail_lookup(req->res->infra, g->qname, g->qtype, req->qclass, now_ms)) {
-            /* RFC 9520: it failed a moment ago for want of any server answering. */
-            rd__iter_fail(req, RD__EDE_NO_REACHABLE,
+        int fede;
+        if (!g->sub &&
+            rd__fail_lookup(req->res->infra, g->qname, g->qtype, req->qclass, now_ms, &fede)) {
+            /* RFC 9520 s3: it failed a moment ago; no new upstream query. */
+            rd__iter_fail(req, fede,
                           "recent failure to resolve this question is remembered (RFC 9520)");
             return RD_RES_DONE;
         }
@@ -692,14 +694,14 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
              * without EDNS (both already recorded in the request) after those failed. */
             bool tcp = req->retry == RD__RETRY_TCP ? true : req->tcp;
             req->retry = RD__RETRY_NONE;
-            if (over_limits(req, g)) return RD_RES_DONE;
+            if (over_limits(req, g, now_ms)) return RD_RES_DONE;
             rd_addr_t server = req->target;
             if ((r = build_query(req, g, &server, tcp, now_ms)) != 0) return r;
             g->state = RD__G_WAIT;
             fill_action(req, now_ms, act);
             return 1;
         }
-        if (over_limits(req, g)) return RD_RES_DONE;
+        if (over_limits(req, g, now_ms)) return RD_RES_DONE;
         r = pick_server(req, g, now_ms);
         if (r < 0) return r;
         if (r == PICK_SENT) {
@@ -747,8 +749,7 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
             else
                 rd__iter_fail(req, RD__EDE_NO_REACHABLE,
                               "no usable server: all lame, refusing or not allowed");
-            if (req->ede == RD__EDE_NO_REACHABLE && (req->timeouts || req->held))
-                rd__iter_remember_failure(req, now_ms);
+            rd__iter_remember_failure(req, now_ms);
         }
         req->done = true;
         return RD_RES_DONE;
@@ -764,7 +765,7 @@ int rd_req_step(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
         if (rd__iter_top(req)->state == RD__G_WAIT) return RD_RES_WAIT;
         if (now_ms >= req->deadline_ms) {
             rd__iter_fail(req, RD__EDE_NO_REACHABLE, "time limit per client query reached");
-            if (req->timeouts) rd__iter_remember_failure(req, now_ms);
+            rd__iter_remember_failure(req, now_ms);
             return RD_RES_DONE;
         }
         int r = advance(req, now_ms, act);

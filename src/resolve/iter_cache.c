@@ -76,6 +76,11 @@ int rd__iter_from_cache(rd_req_t *req, rd__goal_t *g, uint64_t now_s)
         bool sigs = req->do_bit && !g->sub; /* the client's own answer: RRSIGs for DO=1 */
         int r = rd_cache_lookup_rrset(c, g->qname, g->qtype, req->qclass, now_s, sigs, &req->arena,
                                       &rs);
+        /* RFC 2181 s5.4.1: glue and a referral's NS set are never answers to a client; only
+         * answer-section data is (Unbound's rrset trust). The name is resolved from its zone
+         * and the authoritative set replaces them. An NS-name lookup may use them: they are
+         * how servers are reached. */
+        if (r == 0 && !g->sub && rs.rank < RD_CACHE_RANK_ANSWER) r = RD_ENOTFOUND;
         if (r == 0) {
             if (g->sub) {
                 rd__iter_sub_addrs(req, &rs);

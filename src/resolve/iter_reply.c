@@ -115,6 +115,14 @@ static bool first_owner(const rd_msg_t *m, int sec, uint16_t type, uint8_t *owne
     return false;
 }
 
+/* The TTL the client sees for data just received: the one the cache stores (cache-min-ttl,
+ * cache-max-ttl), so that the first answer and every later one from the cache agree (Unbound
+ * clamps both alike). */
+static void answer_ttl(rd_req_t *req, rd_cache_rrset_t *rs)
+{
+    rs->ttl = rd_cache_ttl_positive(req->res->cache, rs->ttl);
+}
+
 static void cache_put(rd_req_t *req, rd_cache_rrset_t *rs, uint8_t rank, uint64_t now_ms)
 {
     rs->rank = rank;
@@ -122,6 +130,7 @@ static void cache_put(rd_req_t *req, rd_cache_rrset_t *rs, uint8_t rank, uint64_
     /* A failed insert (too big, TTL 0) only costs a later query: the request goes on with
      * its own copy. */
     (void)rd_cache_insert_rrset(req->res->cache, rs, rd__res_now_s(now_ms));
+    answer_ttl(req, rs);
 }
 
 /* Records a final positive RRset for the top goal. */
@@ -169,8 +178,11 @@ static int goal_negative(rd_req_t *req, rd__goal_t *g, const rd_msg_t *m, const 
             const uint8_t *mp = soa.rdata[0].data + soa.rdata[0].len - 4;
             uint32_t minimum =
                 (uint32_t)mp[0] << 24 | (uint32_t)mp[1] << 16 | (uint32_t)mp[2] << 8 | mp[3];
-            neg->ttl = soa.ttl < minimum ? soa.ttl : minimum;
+            neg->ttl = soa.ttl;
             (void)rd_cache_insert_negative(req->res->cache, neg, rd__res_now_s(now_ms));
+            /* RFC 2308 s5: the lesser of the SOA TTL and its MINIMUM, capped by
+             * cache-max-negative-ttl: what the cache stored, so later answers agree. */
+            neg->ttl = rd_cache_ttl_negative(req->res->cache, soa.ttl, minimum);
         }
     }
     if (!g->sub) {
@@ -185,6 +197,7 @@ static int referral(rd_req_t *req, rd__goal_t *g, const rd_msg_t *m, const uint8
 {
     if (++g->referrals > req->res->opts.max_referrals) {
         rd__iter_fail(req, RD__EDE_OTHER, "referral limit reached");
+        rd__iter_remember_failure(req, now_ms);
         return 0;
     }
     rd_cache_rrset_t ns;
@@ -376,6 +389,8 @@ int rd__iter_classify(rd_req_t *req, const rd_msg_t *m, uint64_t now_ms)
                 return dn;
             if (dn == 0)
                 cache_put(req, &rs, aa ? RD_CACHE_RANK_AUTH_ANSWER : RD_CACHE_RANK_ANSWER, now_ms);
+            else
+                answer_ttl(req, &rs); /* synthesised from the DNAME, not cached */
             return goal_answer(req, g, &rs);
         }
         if (g->sub || g->qtype == RD_TYPE_CNAME) break;
@@ -386,6 +401,8 @@ int rd__iter_classify(rd_req_t *req, const rd_msg_t *m, uint64_t now_ms)
         if (dn < 0) return dn;
         if (dn == 0)
             cache_put(req, &rs, aa ? RD_CACHE_RANK_AUTH_ANSWER : RD_CACHE_RANK_ANSWER, now_ms);
+        else
+            answer_ttl(req, &rs); /* synthesised from the DNAME, not cached */
         if (++req->cnames > req->res->opts.max_cname) {
             rd__iter_fail(req, RD__EDE_OTHER, "CNAME chain too long");
             return 0;

@@ -25,6 +25,7 @@ struct rd_pending {
     rd_pending_t *prev, *next;
     rd_pending_t *hnext; /* chain in w->inflight */
     uint32_t hash;
+    rd_res_ref_t *rref; /* the engine context req was made with (one reference) */
     rd_req_t *req;
     rd_query_info_t info;
     rd_client_t client;
@@ -60,6 +61,37 @@ uint32_t rd_random32(void *ctx)
         left = 64;
     }
     return pool[--left];
+}
+
+static void res_unref(rd_res_ref_t *r)
+{
+    if (rd_fails_assert(r->refs > 0)) return;
+    if (--r->refs > 0) return;
+    rd_res_free(r->res);
+    free(r);
+}
+
+int rd_recurse_set_res(rd_worker_t *w, rd_res_t *res, bool old_stale)
+{
+    rd_res_ref_t *r = NULL;
+    if (res) {
+        r = malloc(sizeof(*r));
+        if (!r) {
+            rd_res_free(res);
+            return RD_ENOMEM;
+        }
+        r->res = res;
+        r->refs = 1;
+        r->stale = false;
+    }
+    /* requests in flight hold their own references: the old context outlives the swap */
+    if (w->res_ref) {
+        w->res_ref->stale = old_stale;
+        res_unref(w->res_ref);
+    }
+    w->res_ref = r;
+    w->res = res;
+    return 0;
 }
 
 static void pending_maybe_free(rd_pending_t *p)
@@ -98,13 +130,14 @@ static void answer_client(rd_pending_t *p, const rd_query_info_t *info, const rd
     int r = rd_req_answer(p->req, info->id, info->qname, info->rd, info->edns, info->limit, w->out,
                           sizeof(w->out), &len);
     if (cl->conn)
-        rd_tcp_answer_late(cl->conn, w->out, r == 0 ? len : 0);
+        rd_stream_answer_late(cl, w->out, r == 0 ? len : 0);
     else if (r == 0 && w->state != RD_W_STOPPING)
         rd_udp_send_reply(w, cl->udp, (const struct sockaddr *)&cl->addr, w->out, len);
     /* the next identical UDP question takes the packet cache (rd_pcache_put keeps only what
-     * every such client may get) */
+     * every such client may get); not an answer made under settings a reload has replaced
+     * (the reload emptied the packet cache for the new ones) */
     rd_pcache_t *pc = rd_resolver_shared.pcache;
-    if (r == 0 && pc && !cl->conn && info->rd && info->qclass == 1) {
+    if (r == 0 && pc && !cl->conn && info->rd && info->qclass == 1 && p->rref == w->res_ref) {
         rd_pcache_key_t k;
         rd_pcache_key_of(pc, info->qname, info->qtype, info->do_bit, info->cd, info->edns, &k);
         rd_pcache_put(pc, &k, w->out, len, uv_now(&w->loop) / 1000);
@@ -130,6 +163,13 @@ static void finish(rd_pending_t *p)
     if (*pp) *pp = p->hnext;
     rd_req_free(p->req);
     p->req = NULL;
+    /* A request that started before a reload changed the routes may have cached what the
+     * old servers said (the reload's flush came before its answers): drop it again. The
+     * cache cannot drop one subtree or one route's entries; such requests are the few in
+     * flight at that reload, each clear is a memset of the bucket arrays. */
+    if (p->rref->stale) rd_cache_clear(rd_resolver_shared.cache);
+    res_unref(p->rref);
+    p->rref = NULL;
     if (p->prev)
         p->prev->next = p->next;
     else
@@ -324,7 +364,7 @@ static bool same_question(const rd_query_info_t *a, const rd_query_info_t *b)
 
 static void refuse_late(const rd_client_t *client)
 {
-    if (client->conn) rd_tcp_answer_late(client->conn, NULL, 0);
+    if (client->conn) rd_stream_answer_late(client, NULL, 0);
 }
 
 void rd_recurse_start(rd_worker_t *w, const rd_query_info_t *info, const rd_client_t *client)
@@ -332,6 +372,8 @@ void rd_recurse_start(rd_worker_t *w, const rd_query_info_t *info, const rd_clie
     uint32_t hash = question_hash(info);
     for (rd_pending_t *q = w->inflight[hash % RD_RECURSE_BUCKETS]; q; q = q->hnext) {
         if (q->hash != hash || !same_question(&q->info, info)) continue;
+        /* after a reload, new clients do not join a resolution under the old settings */
+        if (q->rref != w->res_ref) continue;
         if (q->nwaiters >= RD_RECURSE_WAITERS_MAX) break;
         waiter_t *wt = malloc(sizeof(*wt));
         if (!wt) break;
@@ -359,6 +401,8 @@ void rd_recurse_start(rd_worker_t *w, const rd_query_info_t *info, const rd_clie
     if (!info->rd) rd_req_set_norec(req); /* allow_snoop: the cache only (query.c) */
     p->w = w;
     p->req = req;
+    p->rref = w->res_ref;
+    p->rref->refs++;
     p->info = *info;
     p->client = *client;
     p->hash = hash;

@@ -1,0 +1,378 @@
+/* wolfSSL server layer driven by an event loop through custom I/O callbacks (never
+ * wolfSSL_set_fd): the receive callback serves ciphertext the transport read into this
+ * layer's bounded input buffer and says WANT_READ when it is empty; the send callback hands
+ * ciphertext straight to the transport, which queues what the socket does not take. */
+#include <wolfssl/options.h>
+
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/chacha20_poly1305.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/hmac.h>
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <uv.h>
+
+#include "base/limits.h"
+#include "net/tls.h"
+#include "server/server.h"
+
+struct rd_tls_ctx {
+    WOLFSSL_CTX *ctx;
+    atomic_int refs;
+};
+
+struct rd_tls {
+    WOLFSSL *ssl;
+    rd_tls_ctx_t *ctx; /* the context this connection started with, kept across reloads */
+    enum rd_tls_state state;
+    rd_tls_send_cb send;
+    void *send_ctx;
+    size_t in_len;
+    uint8_t in[RD_TLS_IN_BUF];
+};
+
+/* Process-wide, written on the main thread only; workers read g_cur under g_mtx. */
+static uv_mutex_t g_mtx;
+static rd_tls_ctx_t *g_cur;
+static bool g_init;
+/* RFC 8446 s4.6.1 tickets are sealed with keys derived from one secret made at start and
+ * shared by every worker (and every certificate generation), so a client resumes whichever
+ * worker it reaches. The key rotates every RD_TLS_TICKET_ROTATE_S without locks: the key of
+ * period n is HKDF(secret, n), the ticket name carries n, and only periods n and n-1 are
+ * accepted, so a stolen key opens at most two periods of tickets. */
+static uint8_t g_tsecret[32];
+static uint8_t g_tname[WOLFSSL_TICKET_NAME_SZ - 8]; /* + 8 octets of period number */
+
+/* AEAD suites only (RFC 7525 s4.2, RFC 8996 for the versions); TLS 1.3 suites first. */
+static const char suites[] = "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:"
+                             "TLS13-CHACHA20-POLY1305-SHA256:"
+                             "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+                             "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"
+                             "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305";
+
+static int fill_random(uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t r = getrandom(p, n, 0);
+        if (r <= 0) return RD_EIO;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* Ticket = ChaCha20-Poly1305 under the shared key, AAD = name | iv | length; the 12-octet
+ * nonce is the first part of the random 16-octet IV field. */
+static int ticket_cb(WOLFSSL *ssl, unsigned char name[WOLFSSL_TICKET_NAME_SZ],
+                     unsigned char iv[WOLFSSL_TICKET_IV_SZ],
+                     unsigned char mac[WOLFSSL_TICKET_MAC_SZ], int enc, unsigned char *ticket,
+                     int in_len, int *out_len, void *uctx)
+{
+    (void)ssl;
+    (void)uctx;
+    uint8_t aad[WOLFSSL_TICKET_NAME_SZ + WOLFSSL_TICKET_IV_SZ + 2];
+    uint8_t key[CHACHA20_POLY1305_AEAD_KEYSIZE];
+    if (in_len < 0 || in_len > 65535) return WOLFSSL_TICKET_RET_REJECT;
+    uint64_t now = (uint64_t)time(NULL) / RD_TLS_TICKET_ROTATE_S, period = now;
+    if (enc) {
+        memcpy(name, g_tname, sizeof(g_tname));
+        for (int i = 0; i < 8; i++) name[sizeof(g_tname) + i] = (uint8_t)(now >> (56 - 8 * i));
+        /* Poly1305 fills 16 octets of the 32-octet MAC field: no stray memory in tickets */
+        memset(mac, 0, WOLFSSL_TICKET_MAC_SZ);
+        if (fill_random(iv, WOLFSSL_TICKET_IV_SZ)) return WOLFSSL_TICKET_RET_FATAL;
+    } else {
+        if (memcmp(name, g_tname, sizeof(g_tname)) != 0)
+            return WOLFSSL_TICKET_RET_REJECT; /* another process's ticket: full handshake */
+        period = 0;
+        for (int i = 0; i < 8; i++) period = period << 8 | name[sizeof(g_tname) + i];
+        if (period != now && period + 1 != now) return WOLFSSL_TICKET_RET_REJECT; /* expired */
+    }
+    uint8_t info[8];
+    for (int i = 0; i < 8; i++) info[i] = (uint8_t)(period >> (56 - 8 * i));
+    if (wc_HKDF(WC_SHA256, g_tsecret, sizeof(g_tsecret), NULL, 0, info, sizeof(info), key,
+                sizeof(key)) != 0)
+        return WOLFSSL_TICKET_RET_FATAL;
+    memcpy(aad, name, WOLFSSL_TICKET_NAME_SZ);
+    memcpy(aad + WOLFSSL_TICKET_NAME_SZ, iv, WOLFSSL_TICKET_IV_SZ);
+    aad[sizeof(aad) - 2] = (uint8_t)(in_len >> 8);
+    aad[sizeof(aad) - 1] = (uint8_t)in_len;
+    int r;
+    if (enc)
+        r = wc_ChaCha20Poly1305_Encrypt(key, iv, aad, sizeof(aad), ticket, (word32)in_len, ticket,
+                                        mac);
+    else
+        r = wc_ChaCha20Poly1305_Decrypt(key, iv, aad, sizeof(aad), ticket, (word32)in_len, mac,
+                                        ticket);
+    memset(key, 0, sizeof(key));
+    if (r != 0) return WOLFSSL_TICKET_RET_REJECT;
+    *out_len = in_len;
+    return WOLFSSL_TICKET_RET_OK;
+}
+
+static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *arg)
+{
+    (void)ssl;
+    rd_tls_t *t = arg;
+    if (t->in_len == 0) return WOLFSSL_CBIO_ERR_WANT_READ;
+    size_t n = sz < 0 ? 0 : (size_t)sz;
+    if (n > t->in_len) n = t->in_len;
+    memcpy(buf, t->in, n);
+    memmove(t->in, t->in + n, t->in_len - n);
+    t->in_len -= n;
+    return (int)n;
+}
+
+static int io_send(WOLFSSL *ssl, char *buf, int sz, void *arg)
+{
+    (void)ssl;
+    rd_tls_t *t = arg;
+    if (sz <= 0) return 0;
+    if (t->send(t->send_ctx, (const uint8_t *)buf, (size_t)sz) < 0)
+        return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+    return sz;
+}
+
+static void ctx_unref(rd_tls_ctx_t *c)
+{
+    if (c && atomic_fetch_sub(&c->refs, 1) == 1) {
+        wolfSSL_CTX_free(c->ctx);
+        free(c);
+    }
+}
+
+/* A complete server context: nothing in it changes once workers may use it. */
+static int ctx_build(const char *cert, const char *key, rd_tls_ctx_t **out)
+{
+    rd_tls_ctx_t *c = calloc(1, sizeof(*c));
+    if (!c) return RD_ENOMEM;
+    atomic_init(&c->refs, 1);
+    c->ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
+    if (!c->ctx) goto fail;
+    if (wolfSSL_CTX_SetMinVersion(c->ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS) goto fail;
+    if (wolfSSL_CTX_set_cipher_list(c->ctx, suites) != WOLFSSL_SUCCESS) goto fail;
+    if (wolfSSL_CTX_use_certificate_chain_file(c->ctx, cert) != WOLFSSL_SUCCESS) {
+        rd_log_error("tls: cannot load certificate chain %s", cert);
+        goto fail;
+    }
+    if (wolfSSL_CTX_use_PrivateKey_file(c->ctx, key, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_check_private_key(c->ctx) != WOLFSSL_SUCCESS) {
+        rd_log_error("tls: cannot load private key %s (or it does not match the certificate)", key);
+        goto fail;
+    }
+    wolfSSL_CTX_SetIORecv(c->ctx, io_recv);
+    wolfSSL_CTX_SetIOSend(c->ctx, io_send);
+    /* Stateless resumption only: no per-process session cache to share between workers. */
+    wolfSSL_CTX_set_session_cache_mode(c->ctx, WOLFSSL_SESS_CACHE_OFF);
+    if (wolfSSL_CTX_set_TicketEncCb(c->ctx, ticket_cb) != WOLFSSL_SUCCESS) goto fail;
+    /* a ticket lives one to two rotation periods: promise the shorter */
+    wolfSSL_CTX_set_TicketHint(c->ctx, RD_TLS_TICKET_ROTATE_S);
+    *out = c;
+    return 0;
+fail:
+    ctx_unref(c);
+    return RD_EINVAL;
+}
+
+static int load_current(const rd_conf_t *conf, rd_tls_ctx_t **out)
+{
+    char *cert = NULL, *key = NULL;
+    int r = rd__tls_cert_files(conf, &cert, &key);
+    if (!r) r = ctx_build(cert, key, out);
+    if (!r) rd__tls_log_pin(cert);
+    free(cert);
+    free(key);
+    return r;
+}
+
+int rd_tls_global_init(const rd_conf_t *conf)
+{
+    if (g_init) return 0;
+    if (wolfSSL_Init() != WOLFSSL_SUCCESS) return RD_EIO;
+    if (uv_mutex_init(&g_mtx)) return RD_ENOMEM;
+    int r = fill_random(g_tsecret, sizeof(g_tsecret));
+    if (!r) r = fill_random(g_tname, sizeof(g_tname));
+    if (!r) r = load_current(conf, &g_cur);
+    if (r) {
+        uv_mutex_destroy(&g_mtx);
+        wolfSSL_Cleanup();
+        return r;
+    }
+    g_init = true;
+    return 0;
+}
+
+int rd_tls_global_reload(const rd_conf_t *conf)
+{
+    if (!g_init) return 0;
+    rd_tls_ctx_t *n = NULL;
+    int r = load_current(conf, &n);
+    if (r) {
+        rd_log_error("tls: certificate reload failed: new connections keep the old one");
+        return r;
+    }
+    uv_mutex_lock(&g_mtx);
+    rd_tls_ctx_t *old = g_cur;
+    g_cur = n;
+    uv_mutex_unlock(&g_mtx);
+    ctx_unref(old); /* freed when its last connection ends */
+    rd_log_info("tls: certificate reloaded");
+    return 0;
+}
+
+void rd_tls_global_free(void)
+{
+    if (!g_init) return;
+    ctx_unref(g_cur);
+    g_cur = NULL;
+    uv_mutex_destroy(&g_mtx);
+    wolfSSL_Cleanup();
+    g_init = false;
+}
+
+bool rd_tls_enabled(void)
+{
+    return g_init;
+}
+
+void rd_tls_thread_done(void)
+{
+#ifdef FP_ECC
+    if (g_init) wc_ecc_fp_free();
+#endif
+}
+
+int rd_tls_new(enum rd_tls_service svc, rd_tls_send_cb send, void *send_ctx, rd_tls_t **out)
+{
+    if (!g_init) return RD_EINVAL;
+    rd_tls_t *t = malloc(sizeof(*t));
+    if (!t) return RD_ENOMEM;
+    memset(t, 0, offsetof(rd_tls_t, in));
+    t->send = send;
+    t->send_ctx = send_ctx;
+    t->state = RD_TLS_HANDSHAKE;
+    uv_mutex_lock(&g_mtx);
+    t->ctx = g_cur;
+    atomic_fetch_add(&t->ctx->refs, 1);
+    uv_mutex_unlock(&g_mtx);
+    t->ssl = wolfSSL_new(t->ctx->ctx);
+    if (!t->ssl) goto fail;
+    wolfSSL_SetIOReadCtx(t->ssl, t);
+    wolfSSL_SetIOWriteCtx(t->ssl, t);
+    /* RFC 7858 s3.2 / RFC 8310 s8.1: "dot"; RFC 8484 s5.2: HTTP/2, and HTTP/1.1 for simple
+     * clients. A client without ALPN (dnsperf) still gets the service of the port. */
+    char dot[] = "dot", doh[] = "h2,http/1.1";
+    char *list = svc == RD_TLS_DOT ? dot : doh;
+    if (wolfSSL_UseALPN(t->ssl, list, (unsigned)strlen(list), WOLFSSL_ALPN_CONTINUE_ON_MISMATCH) !=
+        WOLFSSL_SUCCESS)
+        goto fail;
+    *out = t;
+    return 0;
+fail:
+    rd_tls_free(t);
+    return RD_ENOMEM;
+}
+
+void rd_tls_free(rd_tls_t *t)
+{
+    if (!t) return;
+    if (t->ssl) wolfSSL_free(t->ssl);
+    ctx_unref(t->ctx);
+    free(t);
+}
+
+uint8_t *rd_tls_inbuf(rd_tls_t *t, size_t *space)
+{
+    *space = sizeof(t->in) - t->in_len;
+    return t->in + t->in_len;
+}
+
+void rd_tls_received(rd_tls_t *t, size_t n)
+{
+    RD_REQUIRE(n <= sizeof(t->in) - t->in_len);
+    t->in_len += n;
+}
+
+size_t rd_tls_buffered(const rd_tls_t *t)
+{
+    return t->in_len;
+}
+
+static int fail(rd_tls_t *t, const char *what, int err)
+{
+    rd_log_debug("tls: %s failed: %d (%s)", what, err, wolfSSL_ERR_reason_error_string(err));
+    t->state = RD_TLS_FAILED;
+    return RD_EIO;
+}
+
+int rd_tls_read(rd_tls_t *t, uint8_t *out, size_t cap, size_t *got)
+{
+    *got = 0;
+    if (t->state == RD_TLS_HANDSHAKE) {
+        int r = wolfSSL_accept(t->ssl);
+        if (r != WOLFSSL_SUCCESS) {
+            int e = wolfSSL_get_error(t->ssl, r);
+            if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE) return 0;
+            return fail(t, "handshake", e);
+        }
+        t->state = RD_TLS_OPEN;
+    }
+    if (t->state != RD_TLS_OPEN || cap == 0) return t->state == RD_TLS_FAILED ? RD_EIO : 0;
+    if (cap > INT32_MAX) cap = INT32_MAX;
+    int n = wolfSSL_read(t->ssl, out, (int)cap);
+    if (n > 0) {
+        *got = (size_t)n;
+        return 0;
+    }
+    int e = wolfSSL_get_error(t->ssl, n);
+    if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE) return 0;
+    if (e == WOLFSSL_ERROR_ZERO_RETURN) { /* close_notify (RFC 8446 s6.1) */
+        t->state = RD_TLS_CLOSING;
+        return RD_EIO;
+    }
+    return fail(t, "read", e);
+}
+
+int rd_tls_write(rd_tls_t *t, const uint8_t *data, size_t len)
+{
+    if (t->state != RD_TLS_OPEN) return RD_EIO;
+    if (len == 0) return 0;
+    if (len > INT32_MAX) return RD_EINVAL;
+    int n = wolfSSL_write(t->ssl, data, (int)len);
+    /* The send callback never says WANT_WRITE (the transport queues), so a short write is an
+     * error. */
+    if (n != (int)len) return fail(t, "write", wolfSSL_get_error(t->ssl, n));
+    return 0;
+}
+
+void rd_tls_shutdown(rd_tls_t *t)
+{
+    if (t->state == RD_TLS_OPEN) {
+        t->state = RD_TLS_CLOSING;
+        (void)wolfSSL_shutdown(t->ssl);
+    }
+}
+
+enum rd_tls_state rd_tls_state(const rd_tls_t *t)
+{
+    return t->state;
+}
+
+enum rd_tls_alpn rd_tls_alpn(rd_tls_t *t)
+{
+    char *p = NULL;
+    unsigned short n = 0;
+    if (wolfSSL_ALPN_GetProtocol(t->ssl, &p, &n) != WOLFSSL_SUCCESS || !p) return RD_TLS_ALPN_NONE;
+    if (n == 3 && memcmp(p, "dot", 3) == 0) return RD_TLS_ALPN_DOT;
+    if (n == 2 && memcmp(p, "h2", 2) == 0) return RD_TLS_ALPN_H2;
+    if (n == 8 && memcmp(p, "http/1.1", 8) == 0) return RD_TLS_ALPN_HTTP11;
+    return RD_TLS_ALPN_NONE;
+}
+
+bool rd_tls_resumed(rd_tls_t *t)
+{
+    return wolfSSL_session_reused(t->ssl) == 1;
+}

@@ -1,0 +1,193 @@
+/* Certificates for DoT/DoH: the configured PEM files, or (RFC 7858 s4.2 opportunistic and
+ * pinned use on a LAN) a self-signed ECDSA P-256 certificate made with wolfCrypt in the state
+ * directory on first start and reused afterwards, so its SPKI pin stays the same. */
+#include <wolfssl/options.h>
+
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/random.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "net/tls.h"
+#include "server/server.h"
+#include "wire/encoding.h"
+
+#define CERT_FILE "tls-selfsigned.crt"
+#define KEY_FILE  "tls-selfsigned.key"
+
+static char *join(const char *dir, const char *file)
+{
+    size_t n = strlen(dir) + strlen(file) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, file);
+    return p;
+}
+
+/* Written under a temporary name and renamed, so a crash never leaves half a key. */
+static int write_private(const char *path, const uint8_t *data, size_t len, mode_t mode)
+{
+    size_t n = strlen(path) + 5;
+    char *tmp = malloc(n);
+    if (!tmp) return RD_ENOMEM;
+    snprintf(tmp, n, "%s.new", path);
+    int r = RD_EIO;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd >= 0) {
+        size_t off = 0;
+        while (off < len) {
+            ssize_t w = write(fd, data + off, len - off);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) break;
+            off += (size_t)w;
+        }
+        if (off == len && fsync(fd) == 0) r = 0;
+        close(fd);
+        if (!r && rename(tmp, path) != 0) r = RD_EIO;
+        if (r) unlink(tmp);
+    }
+    if (r) rd_log_error("tls: cannot write %s: %s", path, strerror(errno));
+    free(tmp);
+    return r;
+}
+
+static int generate(const char *cert_path, const char *key_path)
+{
+    enum { DER_MAX = 4096, PEM_MAX = 8192 };
+    WC_RNG rng;
+    ecc_key key;
+    Cert cert;
+    uint8_t *der = malloc(DER_MAX), *pem = malloc(PEM_MAX);
+    int r = RD_EIO, have_rng = 0, have_key = 0;
+    if (!der || !pem) {
+        r = RD_ENOMEM;
+        goto out;
+    }
+    if (wc_InitRng(&rng) != 0) goto out;
+    have_rng = 1;
+    if (wc_ecc_init(&key) != 0) goto out;
+    have_key = 1;
+    if (wc_ecc_make_key_ex(&rng, 32, &key, ECC_SECP256R1) != 0) goto out;
+    /* the key first: a certificate without its key is useless */
+    int n = wc_EccKeyToDer(&key, der, DER_MAX);
+    if (n <= 0) goto out;
+    int pn = wc_DerToPem(der, (word32)n, pem, PEM_MAX, ECC_PRIVATEKEY_TYPE);
+    if (pn <= 0 || write_private(key_path, pem, (size_t)pn, 0600)) goto out;
+    if (wc_InitCert(&cert) != 0) goto out;
+    snprintf(cert.subject.commonName, sizeof(cert.subject.commonName), "resolverd");
+    snprintf(cert.subject.org, sizeof(cert.subject.org), "resolverd self-signed");
+    cert.sigType = CTC_SHA256wECDSA;
+    cert.isCA = 0;
+    cert.daysValid = RD_TLS_SELFSIGNED_DAYS;
+    n = wc_MakeCert_ex(&cert, der, DER_MAX, ECC_TYPE, &key, &rng);
+    if (n <= 0) goto out;
+    n = wc_SignCert_ex(cert.bodySz, cert.sigType, der, DER_MAX, ECC_TYPE, &key, &rng);
+    if (n <= 0) goto out;
+    pn = wc_DerToPem(der, (word32)n, pem, PEM_MAX, CERT_TYPE);
+    if (pn <= 0 || write_private(cert_path, pem, (size_t)pn, 0644)) goto out;
+    rd_log_info("tls: generated a self-signed ECDSA P-256 certificate in %s", cert_path);
+    r = 0;
+out:
+    if (r) rd_log_error("tls: cannot generate a self-signed certificate (%d)", r);
+    if (have_key) wc_ecc_free(&key);
+    if (have_rng) wc_FreeRng(&rng);
+    free(der);
+    free(pem);
+    return r;
+}
+
+/* The daemon drops to user: after start; the state directory and what is in it belong to
+ * that user, so that a SIGHUP after the drop can still read them. */
+static void give_to_user(const rd_conf_t *conf, const char *dir, const char *cert, const char *key)
+{
+    if (!conf->user || geteuid() != 0) return;
+    struct passwd pw, *res = NULL;
+    char buf[4096];
+    if (getpwnam_r(conf->user, &pw, buf, sizeof(buf), &res) != 0 || !res) return;
+    const char *paths[] = {dir, cert, key};
+    for (size_t i = 0; i < 3; i++)
+        if (chown(paths[i], pw.pw_uid, pw.pw_gid) != 0)
+            rd_log_warn("tls: cannot give %s to %s: %s", paths[i], conf->user, strerror(errno));
+}
+
+int rd__tls_cert_files(const rd_conf_t *conf, char **cert, char **key)
+{
+    *cert = *key = NULL;
+    if (conf->tls_certificate || conf->tls_key) {
+        if (!conf->tls_certificate || !conf->tls_key) {
+            rd_log_error("tls: tls-certificate and tls-key go together");
+            return RD_EINVAL;
+        }
+        *cert = strdup(conf->tls_certificate);
+        *key = strdup(conf->tls_key);
+        if (!*cert || !*key) goto nomem;
+        return 0;
+    }
+    const char *dir = conf->state_dir ? conf->state_dir : "/var/lib/resolverd";
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        rd_log_error("tls: cannot create state directory %s: %s", dir, strerror(errno));
+        return RD_EIO;
+    }
+    *cert = join(dir, CERT_FILE);
+    *key = join(dir, KEY_FILE);
+    if (!*cert || !*key) goto nomem;
+    if (access(*cert, R_OK) == 0 && access(*key, R_OK) == 0) return 0;
+    int r = generate(*cert, *key);
+    if (!r) give_to_user(conf, dir, *cert, *key);
+    if (r) {
+        free(*cert);
+        free(*key);
+        *cert = *key = NULL;
+    }
+    return r;
+nomem:
+    free(*cert);
+    free(*key);
+    *cert = *key = NULL;
+    return RD_ENOMEM;
+}
+
+int rd__tls_pin(const char *cert, char *out, size_t cap)
+{
+    int r = RD_EINVAL;
+    unsigned char *spki = NULL;
+    WOLFSSL_EVP_PKEY *pk = NULL;
+    WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_file(cert, WOLFSSL_FILETYPE_PEM);
+    if (!x) goto out;
+    pk = wolfSSL_X509_get_pubkey(x);
+    if (!pk) goto out;
+    int n = wolfSSL_i2d_PUBKEY(pk, &spki); /* SubjectPublicKeyInfo DER (RFC 7469 s2.4) */
+    if (n <= 0 || !spki) goto out;
+    uint8_t h[WC_SHA256_DIGEST_SIZE];
+    if (wc_Sha256Hash(spki, (word32)n, h) != 0) goto out;
+    if (cap < rd__b64_encoded_len(sizeof(h)) + 1) {
+        r = RD_ESPACE;
+        goto out;
+    }
+    rd__b64_encode(h, sizeof(h), out);
+    out[rd__b64_encoded_len(sizeof(h))] = '\0';
+    r = 0;
+out:
+    if (spki) XFREE(spki, NULL, DYNAMIC_TYPE_OPENSSL);
+    if (pk) wolfSSL_EVP_PKEY_free(pk);
+    if (x) wolfSSL_X509_free(x);
+    return r;
+}
+
+void rd__tls_log_pin(const char *cert)
+{
+    char pin[64];
+    if (rd__tls_pin(cert, pin, sizeof(pin)) == 0)
+        rd_log_info("tls: certificate %s, SPKI SHA-256 pin %s", cert, pin);
+    else
+        rd_log_warn("tls: cannot compute the SPKI pin of %s", cert);
+}

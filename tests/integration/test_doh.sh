@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# DNS over HTTPS (RFC 8484) end to end: resolverd's TLS layer and listeners with the HTTP
+# module (src/net/http*.c) on top, driven by real clients: kdig +https (POST, GET), dig +https,
+# curl --http2 / --http1.1, dnsperf -m doh. HTTP errors, EDNS padding, answers that come
+# late from resolution (on their own stream), pinning. The HTTP layer's own corner cases are
+# unit-tested (tests/unit/test_http.c).
+set -euo pipefail
+: "${RD_BUILD:?}" "${RD_SRC:?}"
+work=$(mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$work"' EXIT
+. "$RD_SRC/tests/integration/lib.sh"
+not() { ! "$@"; }
+py=/usr/bin/python3
+cl="$RD_SRC/tests/integration/data/dotclient.py"
+
+zone=$RD_SRC/zones/local/home.lan.zone
+named-checkzone -q -D -o - home.lan. "$zone" > "$work/zone.txt"
+want=$(awk '$1=="router.home.lan." && $4=="A" {print $5}' "$work/zone.txt")
+ttl=$(awk '$1=="router.home.lan." && $4=="A" {print $2}' "$work/zone.txt")
+[ -n "$want" ] && [ -n "$ttl" ] || { echo "no router.home.lan A in $zone"; exit 1; }
+
+cat > "$work/doh.conf" << EOF
+server:
+    listen: 127.0.0.1@53
+    listen-https: 127.0.0.1@443
+    listen-https: 127.0.0.1@8443
+    https-path: /dns-query
+    threads: 2
+    access-control: 127.0.0.0/8 allow
+    tcp-idle-timeout: 10s
+    log-level: info
+    state-dir: $work/state
+    root-hints: $RD_SRC/zones/lab/root.hints
+    allow-loopback-upstreams: yes
+zone:
+    name: home.lan
+    file: $zone
+EOF
+"$RD_BUILD/resolverd" -c "$work/doh.conf" > "$work/log" 2>&1 &
+pid=$!
+for _ in $(seq 200); do grep -q "ready" "$work/log" && break; kill -0 $pid 2> /dev/null || break; sleep 0.05; done
+grep -q ready "$work/log" || { cat "$work/log"; echo "resolverd did not start"; exit 1; }
+check "two DoH listeners" [ "$(grep -c 'listening on .* (DoH)' "$work/log")" = 2 ]
+pin=$(grep -o 'SPKI SHA-256 pin [^ ]*' "$work/log" | tail -1 | awk '{print $4}')
+
+# 1. real clients
+check "kdig +https (POST)" [ "$(kdig @127.0.0.1 +https +short router.home.lan A)" = "$want" ]
+check "kdig +https-get" [ "$(kdig @127.0.0.1 +https-get +short router.home.lan A)" = "$want" ]
+check "dig +https" [ "$(dig @127.0.0.1 +https +short router.home.lan A)" = "$want" ]
+check "dig +https-get" [ "$(dig @127.0.0.1 +https-get +short router.home.lan A)" = "$want" ]
+check "kdig +https on the second port" [ "$(kdig @127.0.0.1 -p 8443 +https +short router.home.lan A)" = "$want" ]
+check "kdig +https +tls-pin" [ "$(kdig @127.0.0.1 +https +tls-pin="$pin" +short router.home.lan A)" = "$want" ]
+out=$(kdig @127.0.0.1 +https router.home.lan A)
+check "kdig over HTTP/2" grep -q "HTTP/2-POST" <<< "$out"
+n=$(kdig @127.0.0.1 +https +padding router.home.lan A | grep -o 'Received [0-9]* B' | awk '{print $2}')
+check "padded DoH response ($n) in 468-octet blocks" [ -n "$n" ] && [ $((n % 468)) = 0 ]
+check "ALPN h2 chosen" [ "$($py "$cl" alpn 127.0.0.1 443 h2 http/1.1)" = h2 ]
+check "ALPN http/1.1 chosen" [ "$($py "$cl" alpn 127.0.0.1 443 http/1.1)" = http/1.1 ]
+
+# 2. curl, both HTTP versions, POST and GET; the answer decoded with dig's own parser
+printf '\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x06router\x04home\x03lan\x00\x00\x01\x00\x01' > "$work/q.bin"
+b64=$(basenc --base64url -w0 "$work/q.bin" | tr -d =)
+u=https://127.0.0.1/dns-query
+decode() { $py - "$1" << 'PY'
+import struct, sys
+m = open(sys.argv[1], "rb").read()
+i, fl, qd, an = struct.unpack(">HHHH", m[:8])
+# skip the question, read the first answer's A rdata
+p = 12
+while m[p]: p += m[p] + 1
+p += 5
+p += 2 if m[p] & 0xC0 == 0xC0 else 0
+t, c, ttl, rl = struct.unpack(">HHIH", m[p:p + 10])
+print("%04x %d %d %s" % (i, fl & 0xF, an, ".".join(str(x) for x in m[p + 10:p + 14])))
+PY
+}
+for v in --http2 --http1.1; do
+    code=$(curl -sk $v -H 'content-type: application/dns-message' --data-binary @"$work/q.bin" \
+        -D "$work/h" -o "$work/r.bin" -w '%{http_code} %{http_version}' $u)
+    check "curl $v POST: $code" grep -q "^200 " <<< "$code"
+    check "curl $v: application/dns-message" grep -qi '^content-type: application/dns-message' "$work/h"
+    check "curl $v: cache-control max-age=$ttl (the record's TTL)" grep -qi "^cache-control: max-age=$ttl" "$work/h"
+    check "curl $v: answer ($(decode "$work/r.bin"))" [ "$(decode "$work/r.bin")" = "1234 0 1 $want" ]
+    code=$(curl -sk $v -o "$work/r.bin" -w '%{http_code}' "$u?dns=$b64")
+    check "curl $v GET: $code" [ "$code" = 200 ]
+    check "curl $v GET answer" [ "$(decode "$work/r.bin")" = "1234 0 1 $want" ]
+done
+check "HTTP/1.1 really used" grep -q "1.1" <(curl -sk --http1.1 -o /dev/null -w '%{http_version}' "$u?dns=$b64")
+
+# 3. errors as HTTP statuses (RFC 8484 s4.2.1)
+st() { curl -sk --http2 -o /dev/null -w '%{http_code}' "$@"; }
+check "other path: 404" [ "$(st "https://127.0.0.1/other?dns=$b64")" = 404 ]
+check "PUT: 405" [ "$(st -X PUT --data-binary @"$work/q.bin" $u)" = 405 ]
+check "wrong content type: 415" [ "$(st -H 'content-type: text/plain' --data-binary @"$work/q.bin" $u)" = 415 ]
+check "bad base64url: 400" [ "$(st "$u?dns=!!!!")" = 400 ]
+head -c 70000 /dev/zero > "$work/big.bin"
+check "body over 65535: 413" [ "$(st -H 'content-type: application/dns-message' --data-binary @"$work/big.bin" $u)" = 413 ]
+check "alive after errors" kill -0 $pid
+
+# 4. answers that come later from resolution go back on their own stream: the lab's
+# authorities are down here, so this is a SERVFAIL with EDE 22, after the cached local ones
+out=$(kdig @127.0.0.1 +https www.example.com A)
+check "late answer over DoH: SERVFAIL + EDE" grep -q "status: SERVFAIL" <<< "$out"
+check "late answer over DoH: HTTP 200" grep -q "status: 200" <<< "$out"
+
+# 5. dnsperf over DoH (HTTP/2) for a few seconds: nothing lost
+for i in $(seq 20); do echo "router.home.lan A"; echo "nas.home.lan A"; echo "nosuch.home.lan A"; done > "$work/perf.txt"
+for m in POST GET; do
+    dnsperf -m doh -O doh-method=$m -O doh-uri=$u -s 127.0.0.1 -p 443 -d "$work/perf.txt" -l 3 -c 2 -q 50 \
+        > "$work/dnsperf" 2>&1 || true
+    sent=$(awk '/Queries sent:/ {print $3}' "$work/dnsperf")
+    lost=$(awk '/Queries lost:/ {print $3}' "$work/dnsperf")
+    echo "dnsperf -m doh $m: ${sent:-?} queries sent, ${lost:-?} lost"
+    check "dnsperf -m doh $m sent queries" [ "${sent:-0}" -gt 500 ]
+    check "dnsperf -m doh $m lost none" [ "${lost:-1}" = 0 ]
+done
+check "alive after dnsperf" kill -0 $pid
+
+kill -TERM $pid
+wait $pid || true
+pid=
+check "clean exit" not grep -q "ERROR: \(Leak\|Address\)Sanitizer\|runtime error" "$work/log"
+check "loop empty at exit" not grep -q "loop not empty" "$work/log"
+tally_end

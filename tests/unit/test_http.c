@@ -1,0 +1,1185 @@
+/* The DoH HTTP layer (src/net/http*.c) driven with in-memory bytes: an nghttp2 client
+ * session for HTTP/2, raw text for HTTP/1.1. */
+#include <criterion/criterion.h>
+#include <nghttp2/nghttp2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/http.h"
+#include "resolverd/msg.h"
+
+/* ---- the layer above: records queries, collects output ---- */
+
+#define MAXQ 512
+
+typedef struct {
+    rd_http_t *h;
+    uint8_t *out; /* what the server sent, not yet consumed */
+    size_t out_len;
+    size_t sent_total;
+    unsigned nq;
+    uint32_t sid[MAXQ];
+    uint8_t q[MAXQ][512];
+    size_t qlen[MAXQ];
+    bool answer_now; /* answer inside on_query, as a cache hit does */
+    int reject;      /* on_query's return */
+} up_t;
+
+static uint8_t *build_answer(const uint8_t *q, size_t qlen, uint32_t ttl1, uint32_t ttl2,
+                             size_t *len);
+
+static int on_query(void *ctx, uint32_t sid, const uint8_t *q, size_t len)
+{
+    up_t *u = ctx;
+    cr_assert_lt(u->nq, MAXQ);
+    u->sid[u->nq] = sid;
+    size_t n = len < sizeof(u->q[0]) ? len : sizeof(u->q[0]);
+    memcpy(u->q[u->nq], q, n);
+    u->qlen[u->nq] = len;
+    u->nq++;
+    if (u->reject) return u->reject;
+    if (u->answer_now) {
+        size_t alen;
+        uint8_t *a = build_answer(q, len, 300, 60, &alen);
+        cr_assert_eq(rd_http_answer(u->h, sid, a, alen), 0);
+        free(a);
+    }
+    return 0;
+}
+
+static int on_send(void *ctx, const uint8_t *data, size_t len)
+{
+    up_t *u = ctx;
+    u->out = realloc(u->out, u->out_len + len);
+    cr_assert(u->out);
+    memcpy(u->out + u->out_len, data, len);
+    u->out_len += len;
+    u->sent_total += len;
+    return 0;
+}
+
+static rd_http_t *mk(up_t *u, bool h2, const rd_http_opts_t *o)
+{
+    memset(u, 0, sizeof(*u));
+    rd_http_cbs_t cb = {u, on_query, on_send};
+    cr_assert_eq(rd_http_new(h2, o, &cb, &u->h), 0);
+    return u->h;
+}
+
+static void up_free(up_t *u)
+{
+    rd_http_free(u->h);
+    free(u->out);
+}
+
+/* ---- DNS messages ---- */
+
+/* A query for NAME/A with the given ID (RFC 8484 s4.1: clients use 0). */
+static size_t mkquery(const char *name, uint16_t id, uint8_t *buf, size_t cap)
+{
+    uint8_t qn[RD_NAME_MAX];
+    size_t n;
+    cr_assert_eq(rd_name_from_text(name, strlen(name), NULL, qn, &n), 0);
+    rd_mb_t b;
+    rd_mb_init(&b, buf, cap, cap, id, RD_F_RD);
+    cr_assert_eq(rd_mb_question(&b, qn, RD_TYPE_A, RD_CLASS_IN), 0);
+    return rd_mb_finish(&b);
+}
+
+/* An answer to q with two A records of the given TTLs. */
+static uint8_t *build_answer(const uint8_t *q, size_t qlen, uint32_t ttl1, uint32_t ttl2,
+                             size_t *len)
+{
+    rd_msg_t m;
+    cr_assert_eq(rd_msg_parse_question(&m, q, qlen), 0);
+    const uint8_t *qname = q + m.rrs[0].owner;
+    uint8_t *buf = malloc(1024);
+    rd_mb_t b;
+    rd_mb_init(&b, buf, 1024, 1024, m.id, RD_F_QR | RD_F_RD | RD_F_RA);
+    cr_assert_eq(rd_mb_question(&b, qname, RD_TYPE_A, RD_CLASS_IN), 0);
+    uint8_t a1[4] = {192, 0, 2, 1}, a2[4] = {192, 0, 2, 2};
+    cr_assert_eq(rd_mb_rr(&b, RD_SEC_AN, qname, RD_TYPE_A, RD_CLASS_IN, ttl1, a1, 4), 0);
+    cr_assert_eq(rd_mb_rr(&b, RD_SEC_AN, qname, RD_TYPE_A, RD_CLASS_IN, ttl2, a2, 4), 0);
+    *len = rd_mb_finish(&b);
+    return buf;
+}
+
+static void b64url(const uint8_t *in, size_t n, char *out)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < n) v |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < n) v |= in[i + 2];
+        out[o++] = a[v >> 18];
+        out[o++] = a[(v >> 12) & 63];
+        if (i + 1 < n) out[o++] = a[(v >> 6) & 63];
+        if (i + 2 < n) out[o++] = a[v & 63];
+    }
+    out[o] = '\0';
+}
+
+Test(http, min_ttl)
+{
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q)), al;
+    uint8_t *a = build_answer(q, ql, 300, 60, &al);
+    cr_assert_eq(rd_http_min_ttl(a, al), 60);
+    free(a);
+    a = build_answer(q, ql, 0x80000001u, 60, &al); /* RFC 2181 s8: counts as 0 */
+    cr_assert_eq(rd_http_min_ttl(a, al), 0);
+    free(a);
+    cr_assert_eq(rd_http_min_ttl(q, ql), 0); /* no records */
+    cr_assert_eq(rd_http_min_ttl(q, 5), 0);  /* not a message */
+}
+
+Test(http, new_rejects_bad_options)
+{
+    up_t u = {0};
+    rd_http_cbs_t cb = {&u, on_query, on_send};
+    rd_http_t *h;
+    rd_http_opts_t o = {.path = "dns-query"};
+    cr_assert_eq(rd_http_new(true, &o, &cb, &h), RD_EINVAL);
+    o = (rd_http_opts_t){.max_streams = 100000};
+    cr_assert_eq(rd_http_new(true, &o, &cb, &h), RD_EINVAL);
+    rd_http_cbs_t nocb = {&u, NULL, on_send};
+    cr_assert_eq(rd_http_new(false, NULL, &nocb, &h), RD_EINVAL);
+}
+
+/* ================================ HTTP/2 ================================ */
+
+#define MAXS 512
+
+typedef struct {
+    nghttp2_session *s;
+    unsigned status[MAXS]; /* by stream id / 2 */
+    char ctype[MAXS][64];
+    char cc[MAXS][64];
+    char allow[MAXS][32];
+    uint8_t body[MAXS][1024];
+    size_t body_len[MAXS];
+    bool closed[MAXS];
+    uint32_t close_err[MAXS];
+    int order[MAXS]; /* stream ids in the order their responses ended */
+    unsigned nordered;
+    bool goaway;
+    uint32_t goaway_err;
+} cli_t;
+
+static unsigned ix(int32_t sid)
+{
+    cr_assert(sid > 0 && (unsigned)sid / 2 < MAXS);
+    return (unsigned)sid / 2;
+}
+
+static int c_on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t nlen,
+                       const uint8_t *value, size_t vlen, uint8_t flags, void *ud)
+{
+    (void)s, (void)flags;
+    cli_t *c = ud;
+    unsigned i = ix(f->hd.stream_id);
+    char v[128];
+    snprintf(v, sizeof(v), "%.*s", (int)vlen, (const char *)value);
+    if (nlen == 7 && !memcmp(name, ":status", 7)) c->status[i] = (unsigned)atoi(v);
+    if (nlen == 12 && !memcmp(name, "content-type", 12)) snprintf(c->ctype[i], 64, "%.60s", v);
+    if (nlen == 13 && !memcmp(name, "cache-control", 13)) snprintf(c->cc[i], 64, "%.60s", v);
+    if (nlen == 5 && !memcmp(name, "allow", 5)) snprintf(c->allow[i], 32, "%.30s", v);
+    return 0;
+}
+
+static int c_on_data(nghttp2_session *s, uint8_t flags, int32_t sid, const uint8_t *data,
+                     size_t len, void *ud)
+{
+    (void)s, (void)flags;
+    cli_t *c = ud;
+    unsigned i = ix(sid);
+    cr_assert_leq(c->body_len[i] + len, sizeof(c->body[0]));
+    memcpy(c->body[i] + c->body_len[i], data, len);
+    c->body_len[i] += len;
+    return 0;
+}
+
+static int c_on_frame(nghttp2_session *s, const nghttp2_frame *f, void *ud)
+{
+    (void)s;
+    cli_t *c = ud;
+    if (f->hd.type == NGHTTP2_GOAWAY) {
+        c->goaway = true;
+        c->goaway_err = f->goaway.error_code;
+    }
+    if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) &&
+        (f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+        c->order[c->nordered++] = f->hd.stream_id;
+    return 0;
+}
+
+static int c_on_close(nghttp2_session *s, int32_t sid, uint32_t err, void *ud)
+{
+    (void)s;
+    cli_t *c = ud;
+    c->closed[ix(sid)] = true;
+    c->close_err[ix(sid)] = err;
+    return 0;
+}
+
+static void cli_init(cli_t *c)
+{
+    memset(c, 0, sizeof(*c));
+    nghttp2_session_callbacks *cb;
+    cr_assert_eq(nghttp2_session_callbacks_new(&cb), 0);
+    nghttp2_session_callbacks_set_on_header_callback(cb, c_on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, c_on_data);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, c_on_frame);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cb, c_on_close);
+    nghttp2_option *opt;
+    nghttp2_option_new(&opt);
+    /* the client side must not itself refuse to open many streams before settings arrive */
+    nghttp2_option_set_peer_max_concurrent_streams(opt, 1000);
+    cr_assert_eq(nghttp2_session_client_new2(&c->s, cb, c, opt), 0);
+    nghttp2_option_del(opt);
+    nghttp2_session_callbacks_del(cb);
+    cr_assert_eq(nghttp2_submit_settings(c->s, NGHTTP2_FLAG_NONE, NULL, 0), 0);
+}
+
+/* Moves bytes both ways until neither side has anything to say. Returns the last
+ * rd_http_feed result. */
+static int pump(cli_t *c, up_t *u)
+{
+    int last = 0;
+    for (int round = 0; round < 10000; round++) {
+        bool moved = false;
+        const uint8_t *p;
+        ssize_t n;
+        while ((n = nghttp2_session_mem_send(c->s, &p)) > 0) {
+            int rc = rd_http_feed(u->h, p, (size_t)n);
+            if (rc < 0) last = rc;
+            moved = true;
+            if (rc < 0) break;
+        }
+        cr_assert_geq(n, 0);
+        if (u->out_len) {
+            ssize_t r = nghttp2_session_mem_recv(c->s, u->out, u->out_len);
+            cr_assert_eq(r, (ssize_t)u->out_len, "client mem_recv: %zd", r);
+            u->out_len = 0;
+            moved = true;
+        }
+        if (!moved || last < 0) return last;
+    }
+    cr_assert_fail("pump does not settle");
+    return last;
+}
+
+#define HNV(n, v)                                                                                  \
+    {                                                                                              \
+        (uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), NGHTTP2_NV_FLAG_NONE                 \
+    }
+
+typedef struct {
+    const uint8_t *p;
+    size_t len, off;
+} src_t;
+
+static ssize_t c_read(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t len, uint32_t *flags,
+                      nghttp2_data_source *ds, void *ud)
+{
+    (void)s, (void)sid, (void)ud;
+    src_t *src = ds->ptr;
+    size_t n = src->len - src->off;
+    if (n > len) n = len;
+    memcpy(buf, src->p + src->off, n);
+    src->off += n;
+    if (src->off == src->len) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+static int32_t h2_get(cli_t *c, const char *path)
+{
+    nghttp2_nv nv[] = {HNV(":method", "GET"), HNV(":scheme", "https"),
+                       HNV(":authority", "resolver.lab"), HNV(":path", path),
+                       HNV("accept", "application/dns-message")};
+    int32_t sid = nghttp2_submit_request(c->s, NULL, nv, 5, NULL, NULL);
+    cr_assert_gt(sid, 0);
+    return sid;
+}
+
+static int32_t h2_get_query(cli_t *c, const uint8_t *q, size_t ql)
+{
+    char path[1024] = "/dns-query?dns=";
+    b64url(q, ql, path + strlen(path));
+    return h2_get(c, path);
+}
+
+static int32_t h2_post(cli_t *c, const char *path, const char *ctype, src_t *src)
+{
+    nghttp2_nv nv[] = {HNV(":method", "POST"), HNV(":scheme", "https"),
+                       HNV(":authority", "resolver.lab"), HNV(":path", path),
+                       HNV("content-type", ctype)};
+    nghttp2_data_provider prov = {.source.ptr = src, .read_callback = c_read};
+    int32_t sid = nghttp2_submit_request(c->s, NULL, nv, 5, &prov, NULL);
+    cr_assert_gt(sid, 0);
+    return sid;
+}
+
+static void expect_answer(cli_t *c, int32_t sid, const uint8_t *a, size_t al, const char *cc)
+{
+    unsigned i = ix(sid);
+    cr_assert_eq(c->status[i], 200, "stream %d status %u", sid, c->status[i]);
+    cr_assert_str_eq(c->ctype[i], "application/dns-message");
+    cr_assert_str_eq(c->cc[i], cc);
+    cr_assert_eq(c->body_len[i], al);
+    cr_assert_arr_eq(c->body[i], a, al);
+}
+
+Test(http2, get_answered_with_max_age)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, true, NULL);
+    cli_t c;
+    cli_init(&c);
+    uint8_t q[512];
+    size_t ql = mkquery("www.example.com.", 0, q, sizeof(q)), al;
+    int32_t sid = h2_get_query(&c, q, ql);
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert_eq(u.nq, 1);
+    cr_assert_eq(u.qlen[0], ql);
+    cr_assert_arr_eq(u.q[0], q, ql);
+    cr_assert_eq(c.status[ix(sid)], 0, "no answer before the resolver's");
+    cr_assert_eq(rd_http_inflight(h), 1);
+    uint8_t *a = build_answer(q, ql, 300, 60, &al);
+    cr_assert_eq(rd_http_answer(h, u.sid[0], a, al), 0);
+    cr_assert_eq(pump(&c, &u), 0);
+    expect_answer(&c, sid, a, al, "max-age=60");
+    cr_assert_eq(rd_http_inflight(h), 0);
+    cr_assert(!rd_http_done(h));
+    /* the server advertised its stream limit (SETTINGS_MAX_CONCURRENT_STREAMS) */
+    cr_assert_eq(nghttp2_session_get_remote_settings(c.s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS),
+                 100);
+    /* a second answer for the same sid is ignored */
+    size_t before = u.sent_total;
+    cr_assert_eq(rd_http_answer(h, u.sid[0], a, al), 0);
+    cr_assert_eq(u.sent_total, before);
+    free(a);
+    nghttp2_session_del(c.s);
+    up_free(&u);
+}
+
+Test(http2, post_answered_from_on_query)
+{
+    up_t u;
+    mk(&u, true, NULL);
+    u.answer_now = true;
+    cli_t c;
+    cli_init(&c);
+    uint8_t q[512];
+    size_t ql = mkquery("a.example.", 0, q, sizeof(q)), al;
+    src_t src = {q, ql, 0};
+    int32_t sid = h2_post(&c, "/dns-query", "application/dns-message", &src);
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert_eq(u.nq, 1);
+    cr_assert_arr_eq(u.q[0], q, ql);
+    uint8_t *a = build_answer(q, ql, 300, 60, &al);
+    expect_answer(&c, sid, a, al, "max-age=60");
+    free(a);
+    cr_assert(c.closed[ix(sid)]);
+    cr_assert_eq(c.close_err[ix(sid)], NGHTTP2_NO_ERROR);
+    nghttp2_session_del(c.s);
+    up_free(&u);
+}
+
+Test(http2, concurrent_streams_answered_out_of_order)
+{
+    up_t u;
+    rd_http_opts_t o = {.path = "/q", .max_streams = 20};
+    rd_http_t *h = mk(&u, true, &o);
+    cli_t c;
+    cli_init(&c);
+    enum { N = 20 };
+    uint8_t q[N][128];
+    size_t ql[N];
+    int32_t sid[N];
+    for (int i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "n%d.example.", i);
+        ql[i] = mkquery(name, (uint16_t)i, q[i], sizeof(q[i]));
+        char path[512] = "/q?x=1&dns=";
+        b64url(q[i], ql[i], path + strlen(path));
+        sid[i] = h2_get(&c, path);
+    }
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert_eq(u.nq, N);
+    cr_assert_eq(rd_http_inflight(h), N);
+    /* answer in reverse order, each to the query it got */
+    for (int k = N - 1; k >= 0; k--) {
+        size_t al;
+        uint16_t id = (uint16_t)(u.q[k][0] << 8 | u.q[k][1]);
+        uint8_t *a = build_answer(u.q[k], u.qlen[k], 100 + id, 200, &al);
+        cr_assert_eq(rd_http_answer(h, u.sid[k], a, al), 0);
+        free(a);
+        cr_assert_eq(pump(&c, &u), 0);
+    }
+    cr_assert_eq(c.nordered, N);
+    for (int i = 0; i < N; i++) {
+        size_t al;
+        uint8_t *a = build_answer(q[i], ql[i], 100 + (uint32_t)i, 200, &al);
+        char cc[32];
+        snprintf(cc, sizeof(cc), "max-age=%d", 100 + i);
+        expect_answer(&c, sid[i], a, al, cc);
+        free(a);
+        /* responses ended in the order of the answers: last submitted, first answered */
+        cr_assert_eq(c.order[i], sid[N - 1 - i]);
+    }
+    cr_assert_eq(nghttp2_session_get_remote_settings(c.s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS),
+                 20);
+    nghttp2_session_del(c.s);
+    up_free(&u);
+}
+
+/* One request with a given method, path, content type and body; returns its status. */
+static unsigned h2_one(const char *method, const char *path, const char *ctype, const uint8_t *body,
+                       size_t blen, const char *extra_name, const char *extra_val, char *allow)
+{
+    up_t u;
+    mk(&u, true, NULL);
+    u.answer_now = true;
+    cli_t c;
+    cli_init(&c);
+    nghttp2_nv nv[8] = {HNV(":method", method), HNV(":scheme", "https"),
+                        HNV(":authority", "resolver.lab"), HNV(":path", path)};
+    size_t nnv = 4;
+    if (ctype) nv[nnv++] = (nghttp2_nv)HNV("content-type", ctype);
+    if (extra_name) nv[nnv++] = (nghttp2_nv)HNV(extra_name, extra_val);
+    src_t src = {body, blen, 0};
+    nghttp2_data_provider prov = {.source.ptr = &src, .read_callback = c_read};
+    int32_t sid = nghttp2_submit_request(c.s, NULL, nv, nnv, body ? &prov : NULL, NULL);
+    cr_assert_gt(sid, 0);
+    cr_assert_eq(pump(&c, &u), 0);
+    unsigned st = c.status[ix(sid)];
+    if (st != 200) {
+        cr_assert_eq(u.nq, 0, "no query for an error");
+        cr_assert_eq(c.body_len[ix(sid)], 0);
+    }
+    if (allow) snprintf(allow, 32, "%s", c.allow[ix(sid)]);
+    nghttp2_session_del(c.s);
+    up_free(&u);
+    return st;
+}
+
+Test(http2, error_statuses)
+{
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q));
+    char ok[1024] = "/dns-query?dns=";
+    b64url(q, ql, ok + strlen(ok));
+    cr_assert_eq(h2_one("GET", ok, NULL, NULL, 0, NULL, NULL, NULL), 200);
+    /* 404: another path, also one that starts like ours */
+    cr_assert_eq(h2_one("GET", "/other?dns=AAAA", NULL, NULL, 0, NULL, NULL, NULL), 404);
+    cr_assert_eq(h2_one("GET", "/dns-queryX?dns=AAAA", NULL, NULL, 0, NULL, NULL, NULL), 404);
+    /* 405 with allow */
+    char allow[32];
+    cr_assert_eq(h2_one("PUT", "/dns-query", "application/dns-message", q, ql, NULL, NULL, allow),
+                 405);
+    cr_assert_str_eq(allow, "GET, POST");
+    /* 415 */
+    cr_assert_eq(h2_one("POST", "/dns-query", "text/plain", q, ql, NULL, NULL, NULL), 415);
+    cr_assert_eq(h2_one("POST", "/dns-query", NULL, q, ql, NULL, NULL, NULL), 415);
+    cr_assert_eq(
+        h2_one("POST", "/dns-query", "application/dns-message; x=1", q, ql, NULL, NULL, NULL), 200);
+    /* 400: bad base64url, no dns parameter, padding in the middle, a short message,
+     * QDCOUNT 2 */
+    cr_assert_eq(h2_one("GET", "/dns-query?dns=AA$A", NULL, NULL, 0, NULL, NULL, NULL), 400);
+    cr_assert_eq(h2_one("GET", "/dns-query?dnsx=AAAA", NULL, NULL, 0, NULL, NULL, NULL), 400);
+    cr_assert_eq(h2_one("GET", "/dns-query", NULL, NULL, 0, NULL, NULL, NULL), 400);
+    cr_assert_eq(h2_one("GET", "/dns-query?dns=AA=A", NULL, NULL, 0, NULL, NULL, NULL), 400);
+    cr_assert_eq(h2_one("GET", "/dns-query?dns=AAAAAAAA", NULL, NULL, 0, NULL, NULL, NULL), 400);
+    cr_assert_eq(h2_one("POST", "/dns-query", "application/dns-message", q, 11, NULL, NULL, NULL),
+                 400);
+    uint8_t q2[512];
+    memcpy(q2, q, ql);
+    q2[5] = 2;
+    cr_assert_eq(h2_one("POST", "/dns-query", "application/dns-message", q2, ql, NULL, NULL, NULL),
+                 400);
+    /* padding tolerated (documented choice) */
+    char padded[1024];
+    snprintf(padded, sizeof(padded), "%s%s", ok, ql % 3 == 1 ? "==" : ql % 3 == 2 ? "=" : "");
+    cr_assert_eq(h2_one("GET", padded, NULL, NULL, 0, NULL, NULL, NULL), 200);
+    /* 406 for an accept that rules DNS out; lenient with lists and wildcards */
+    cr_assert_eq(h2_one("GET", ok, NULL, NULL, 0, "accept", "text/html", NULL), 406);
+    cr_assert_eq(h2_one("GET", ok, NULL, NULL, 0, "accept", "text/html, */*;q=0.1", NULL), 200);
+    cr_assert_eq(h2_one("GET", ok, NULL, NULL, 0, "accept", "application/*", NULL), 200);
+    /* 413: a body of 65536 octets */
+    uint8_t *big = calloc(1, 65536);
+    memcpy(big, q, ql);
+    cr_assert_eq(
+        h2_one("POST", "/dns-query", "application/dns-message", big, 65536, NULL, NULL, NULL), 413);
+    /* 65535 is allowed (the resolver then judges the message) */
+    cr_assert_eq(
+        h2_one("POST", "/dns-query", "application/dns-message", big, 65535, NULL, NULL, NULL), 200);
+    free(big);
+    /* 414: a path over RD_HTTP_URI_MAX */
+    char *lp = malloc(5000);
+    memset(lp, 'A', 4999);
+    lp[4999] = '\0';
+    memcpy(lp, "/dns-query?dns=", 15);
+    cr_assert_eq(h2_one("GET", lp, NULL, NULL, 0, NULL, NULL, NULL), 414);
+    /* 431: header fields over RD_HTTP_HEADERS_MAX */
+    lp[4000] = '\0';
+    char *lv = strdup(lp + 15);
+    cr_assert_eq(h2_one("GET", ok, NULL, NULL, 0, "x-a", lv, NULL), 200);
+    lp[4999] = 'A';
+    lp[4999] = '\0';
+    free(lv);
+    lv = malloc(9000);
+    memset(lv, 'b', 8999);
+    lv[8999] = '\0';
+    cr_assert_eq(h2_one("GET", ok, NULL, NULL, 0, "x-a", lv, NULL), 431);
+    free(lv);
+    free(lp);
+}
+
+Test(http2, rejected_query_is_503_and_error_status_passes)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, true, NULL);
+    u.reject = -1;
+    cli_t c;
+    cli_init(&c);
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q));
+    int32_t s1 = h2_get_query(&c, q, ql);
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert_eq(c.status[ix(s1)], 503);
+    cr_assert_eq(rd_http_inflight(h), 0);
+    u.reject = 0;
+    int32_t s2 = h2_get_query(&c, q, ql);
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert_eq(rd_http_error(h, u.sid[1], 504), 0);
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert_eq(c.status[ix(s2)], 504);
+    cr_assert_eq(c.body_len[ix(s2)], 0);
+    nghttp2_session_del(c.s);
+    up_free(&u);
+}
+
+Test(http2, reset_while_pending_then_answered)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, true, NULL);
+    cli_t c;
+    cli_init(&c);
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q)), al;
+    int32_t sid = h2_get_query(&c, q, ql);
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert_eq(u.nq, 1);
+    cr_assert_eq(rd_http_inflight(h), 1);
+    cr_assert_eq(nghttp2_submit_rst_stream(c.s, NGHTTP2_FLAG_NONE, sid, NGHTTP2_CANCEL), 0);
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert_eq(rd_http_inflight(h), 0, "the query is detached");
+    size_t before = u.sent_total;
+    uint8_t *a = build_answer(q, ql, 300, 60, &al);
+    cr_assert_eq(rd_http_answer(h, u.sid[0], a, al), 0);
+    cr_assert_eq(rd_http_error(h, u.sid[0], 500), 0);
+    cr_assert_eq(u.sent_total, before, "nothing sent for a reset stream");
+    cr_assert_eq(c.status[ix(sid)], 0);
+    /* the connection still works */
+    int32_t s2 = h2_get_query(&c, q, ql);
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert_eq(rd_http_answer(h, u.sid[1], a, al), 0);
+    cr_assert_eq(pump(&c, &u), 0);
+    expect_answer(&c, s2, a, al, "max-age=60");
+    free(a);
+    nghttp2_session_del(c.s);
+    up_free(&u);
+}
+
+Test(http2, rapid_reset_gets_goaway)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, true, NULL);
+    cli_t c;
+    cli_init(&c);
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q));
+    int rc = 0;
+    for (int i = 0; i < 400 && !c.goaway; i++) {
+        int32_t sid = h2_get_query(&c, q, ql);
+        /* HEADERS, then RST_STREAM before any answer (nghttp2 would not even send a
+         * request reset before it left) */
+        rc = pump(&c, &u);
+        if (rc < 0) break;
+        cr_assert_eq(nghttp2_submit_rst_stream(c.s, NGHTTP2_FLAG_NONE, sid, NGHTTP2_CANCEL), 0);
+        rc = pump(&c, &u);
+        if (rc < 0) break;
+    }
+    cr_assert(c.goaway, "GOAWAY after a reset flood");
+    cr_assert_eq(c.goaway_err, NGHTTP2_ENHANCE_YOUR_CALM);
+    cr_assert(rd_http_done(h));
+    cr_assert_eq(rd_http_inflight(h), 0);
+    /* about RD_HTTP_RESETS_FREE queries were started, not hundreds */
+    cr_assert_leq(u.nq, 110);
+    nghttp2_session_del(c.s);
+    up_free(&u);
+}
+
+Test(http2, resets_after_answers_are_fine)
+{
+    /* A client that cancels some queries but gets most answered keeps its connection. */
+    up_t u;
+    rd_http_t *h = mk(&u, true, NULL);
+    cli_t c;
+    cli_init(&c);
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q)), al;
+    uint8_t *a = build_answer(q, ql, 300, 60, &al);
+    for (int i = 0; i < 150; i++) {
+        int32_t sid = h2_get_query(&c, q, ql);
+        cr_assert_eq(pump(&c, &u), 0);
+        if (i % 2)
+            cr_assert_eq(nghttp2_submit_rst_stream(c.s, NGHTTP2_FLAG_NONE, sid, NGHTTP2_CANCEL), 0);
+        else
+            cr_assert_eq(rd_http_answer(h, u.sid[u.nq - 1], a, al), 0);
+        cr_assert_eq(pump(&c, &u), 0);
+    }
+    cr_assert(!c.goaway);
+    cr_assert(!rd_http_done(h));
+    free(a);
+    nghttp2_session_del(c.s);
+    up_free(&u);
+}
+
+Test(http2, garbage_preface_closes)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, true, NULL);
+    const char *junk = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    cr_assert_lt(rd_http_feed(h, (const uint8_t *)junk, strlen(junk)), 0);
+    cr_assert(rd_http_done(h));
+    up_free(&u);
+}
+
+Test(http2, free_with_queries_in_flight)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, true, NULL);
+    cli_t c;
+    cli_init(&c);
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q));
+    for (int i = 0; i < 5; i++) h2_get_query(&c, q, ql);
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert_eq(rd_http_inflight(h), 5);
+    nghttp2_session_del(c.s);
+    up_free(&u); /* LSan checks that nothing leaks */
+}
+
+/* ================================ HTTP/1.1 ================================ */
+
+typedef struct {
+    unsigned status;
+    char ctype[64], cc[64], conn[32], allow[32];
+    size_t clen;
+    const uint8_t *body;
+} h1resp_t;
+
+/* Takes one response off the front of u->out. */
+static bool h1_next(up_t *u, h1resp_t *r)
+{
+    memset(r, 0, sizeof(*r));
+    if (!u->out_len) return false;
+    char *s = (char *)u->out;
+    char *end = memmem(s, u->out_len, "\r\n\r\n", 4);
+    cr_assert(end, "a complete head");
+    cr_assert_eq(strncmp(s, "HTTP/1.1 ", 9), 0);
+    r->status = (unsigned)atoi(s + 9);
+    char *line = strstr(s, "\r\n") + 2;
+    while (line < end) {
+        char *e = strstr(line, "\r\n");
+        char name[64], val[128];
+        char *colon = memchr(line, ':', (size_t)(e - line));
+        cr_assert(colon);
+        snprintf(name, sizeof(name), "%.*s", (int)(colon - line), line);
+        snprintf(val, sizeof(val), "%.*s", (int)(e - colon - 2), colon + 2);
+        if (!strcmp(name, "content-type")) snprintf(r->ctype, 64, "%.60s", val);
+        if (!strcmp(name, "cache-control")) snprintf(r->cc, 64, "%.60s", val);
+        if (!strcmp(name, "connection")) snprintf(r->conn, 32, "%.30s", val);
+        if (!strcmp(name, "allow")) snprintf(r->allow, 32, "%.30s", val);
+        if (!strcmp(name, "content-length")) r->clen = (size_t)atol(val);
+        line = e + 2;
+    }
+    size_t hl = (size_t)(end + 4 - s);
+    cr_assert_leq(hl + r->clen, u->out_len);
+    static uint8_t body[70000];
+    memcpy(body, u->out + hl, r->clen);
+    r->body = body;
+    memmove(u->out, u->out + hl + r->clen, u->out_len - hl - r->clen);
+    u->out_len -= hl + r->clen;
+    return true;
+}
+
+static int feed_s(rd_http_t *h, const char *s)
+{
+    return rd_http_feed(h, (const uint8_t *)s, strlen(s));
+}
+
+static char *get_req(const uint8_t *q, size_t ql, const char *extra)
+{
+    char *r = malloc(2048), b[1024];
+    b64url(q, ql, b);
+    snprintf(r, 2048, "GET /dns-query?dns=%s HTTP/1.1\r\nHost: resolver.lab\r\n%s\r\n", b,
+             extra ? extra : "");
+    return r;
+}
+
+Test(http1, get_and_post_keepalive)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, false, NULL);
+    uint8_t q[512];
+    size_t ql = mkquery("www.example.com.", 0, q, sizeof(q)), al;
+    char *req = get_req(q, ql, "Accept: application/dns-message\r\n");
+    cr_assert_eq(feed_s(h, req), 0);
+    free(req);
+    cr_assert_eq(u.nq, 1);
+    cr_assert_arr_eq(u.q[0], q, ql);
+    cr_assert_eq(u.out_len, 0);
+    uint8_t *a = build_answer(q, ql, 3600, 7, &al);
+    cr_assert_eq(rd_http_answer(h, u.sid[0], a, al), 0);
+    h1resp_t r;
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(r.ctype, "application/dns-message");
+    cr_assert_str_eq(r.cc, "max-age=7");
+    cr_assert_eq(r.clen, al);
+    cr_assert_arr_eq(r.body, a, al);
+    cr_assert_str_eq(r.conn, "");
+    /* POST on the same connection, body split over several feeds */
+    char head[256];
+    snprintf(head, sizeof(head),
+             "POST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Type: application/dns-message\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             ql);
+    cr_assert_eq(feed_s(h, head), 0);
+    cr_assert_eq(rd_http_feed(h, q, 5), 0);
+    cr_assert_eq(u.nq, 1);
+    cr_assert_eq(rd_http_feed(h, q + 5, ql - 5), 0);
+    cr_assert_eq(u.nq, 2);
+    cr_assert_arr_eq(u.q[1], q, ql);
+    cr_assert_eq(rd_http_answer(h, u.sid[1], a, al), 0);
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 200);
+    cr_assert_arr_eq(r.body, a, al);
+    cr_assert(!rd_http_done(h));
+    free(a);
+    up_free(&u);
+}
+
+Test(http1, pipelined_answered_in_order)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, false, NULL);
+    uint8_t q[3][128];
+    size_t ql[3];
+    char all[4096] = "";
+    for (int i = 0; i < 3; i++) {
+        char n[32];
+        snprintf(n, sizeof(n), "p%d.example.", i);
+        ql[i] = mkquery(n, (uint16_t)(i + 1), q[i], sizeof(q[i]));
+        char *r = get_req(q[i], ql[i], NULL);
+        strcat(all, r);
+        free(r);
+    }
+    cr_assert_eq(feed_s(h, all), 0);
+    cr_assert_eq(u.nq, 3);
+    uint8_t *a[3];
+    size_t al[3];
+    for (int i = 0; i < 3; i++) a[i] = build_answer(q[i], ql[i], 10 + (uint32_t)i, 100, &al[i]);
+    /* third, then first: only the first is sent; then the second releases the third */
+    cr_assert_eq(rd_http_answer(h, u.sid[2], a[2], al[2]), 0);
+    cr_assert_eq(u.out_len, 0);
+    cr_assert_eq(rd_http_answer(h, u.sid[0], a[0], al[0]), 0);
+    h1resp_t r;
+    cr_assert(h1_next(&u, &r));
+    cr_assert_arr_eq(r.body, a[0], al[0]);
+    cr_assert_eq(u.out_len, 0);
+    cr_assert_eq(rd_http_answer(h, u.sid[1], a[1], al[1]), 0);
+    for (int i = 1; i < 3; i++) {
+        cr_assert(h1_next(&u, &r));
+        cr_assert_eq(r.status, 200);
+        char cc[32];
+        snprintf(cc, sizeof(cc), "max-age=%d", 10 + i);
+        cr_assert_str_eq(r.cc, cc);
+        cr_assert_arr_eq(r.body, a[i], al[i]);
+    }
+    cr_assert_eq(u.out_len, 0);
+    for (int i = 0; i < 3; i++) free(a[i]);
+    up_free(&u);
+}
+
+Test(http1, pipeline_limit_waits_for_a_slot)
+{
+    up_t u;
+    rd_http_opts_t o = {.pipeline_max = 2};
+    rd_http_t *h = mk(&u, false, &o);
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q)), al;
+    char *r1 = get_req(q, ql, NULL), all[4096];
+    snprintf(all, sizeof(all), "%s%s%s", r1, r1, r1);
+    free(r1);
+    cr_assert_eq(feed_s(h, all), 0);
+    cr_assert_eq(u.nq, 2, "the third waits");
+    uint8_t *a = build_answer(q, ql, 5, 5, &al);
+    cr_assert_eq(rd_http_answer(h, u.sid[0], a, al), 0);
+    cr_assert_eq(u.nq, 3, "an answer frees a slot for the third");
+    cr_assert_eq(rd_http_answer(h, u.sid[1], a, al), 0);
+    cr_assert_eq(rd_http_answer(h, u.sid[2], a, al), 0);
+    h1resp_t r;
+    for (int i = 0; i < 3; i++) {
+        cr_assert(h1_next(&u, &r));
+        cr_assert_eq(r.status, 200);
+    }
+    free(a);
+    up_free(&u);
+}
+
+Test(http1, connection_close_and_http10)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, false, NULL);
+    u.answer_now = true;
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q));
+    char *req = get_req(q, ql, "Connection: close\r\n"), two[4096];
+    snprintf(two, sizeof(two), "%s%s", req, req); /* the second is never read */
+    free(req);
+    cr_assert_eq(feed_s(h, two), 0);
+    cr_assert_eq(u.nq, 1);
+    h1resp_t r;
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(r.conn, "close");
+    cr_assert(!h1_next(&u, &r));
+    cr_assert(rd_http_done(h));
+    up_free(&u);
+
+    h = mk(&u, false, NULL);
+    u.answer_now = true;
+    char b[1024], req10[2048];
+    b64url(q, ql, b);
+    snprintf(req10, sizeof(req10), "GET /dns-query?dns=%s HTTP/1.0\r\n\r\n", b);
+    cr_assert_eq(feed_s(h, req10), 0);
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(r.conn, "close");
+    cr_assert(rd_http_done(h));
+    up_free(&u);
+}
+
+/* Feeds one raw request; returns the status of the one response and whether the layer
+ * wants the connection closed. */
+static unsigned h1_one(const char *raw, size_t len, bool *closed, char *allow)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, false, NULL);
+    u.answer_now = true;
+    int rc = rd_http_feed(h, (const uint8_t *)raw, len);
+    h1resp_t r;
+    cr_assert(h1_next(&u, &r), "a response to %.40s", raw);
+    if (r.status != 200) {
+        cr_assert_eq(u.nq, 0);
+        cr_assert_eq(r.clen, 0);
+    }
+    *closed = rc < 0 || rd_http_done(h);
+    if (*closed && rc >= 0) cr_assert_str_eq(r.conn, "close");
+    if (allow) snprintf(allow, 32, "%s", r.allow);
+    unsigned st = r.status;
+    cr_assert(!h1_next(&u, &r), "only one response");
+    up_free(&u);
+    return st;
+}
+
+static unsigned h1s(const char *raw, bool *closed)
+{
+    return h1_one(raw, strlen(raw), closed, NULL);
+}
+
+Test(http1, errors)
+{
+    bool cl;
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q));
+    char b[1024], buf[4096];
+    b64url(q, ql, b);
+    snprintf(buf, sizeof(buf), "GET /dns-query?dns=%s HTTP/1.1\r\nHost: x\r\n\r\n", b);
+    cr_assert_eq(h1s(buf, &cl), 200);
+    cr_assert(!cl);
+    cr_assert_eq(h1s("GET /nope?dns=AAAA HTTP/1.1\r\nHost: x\r\n\r\n", &cl), 404);
+    cr_assert(!cl);
+    char allow[32];
+    const char *del = "DELETE /dns-query HTTP/1.1\r\nHost: x\r\n\r\n";
+    cr_assert_eq(h1_one(del, strlen(del), &cl, allow), 405);
+    cr_assert_str_eq(allow, "GET, POST");
+    cr_assert(!cl);
+    snprintf(buf, sizeof(buf),
+             "POST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             ql);
+    size_t hl = strlen(buf);
+    memcpy(buf + hl, q, ql);
+    cr_assert_eq(h1_one(buf, hl + ql, &cl, NULL), 415);
+    cr_assert(!cl, "the body was consumed: the connection goes on");
+    cr_assert_eq(h1s("GET /dns-query?dns=!!!! HTTP/1.1\r\nHost: x\r\n\r\n", &cl), 400);
+    cr_assert(!cl);
+    cr_assert_eq(h1s("GET /dns-query?dns=AAAA HTTP/1.1\r\n\r\n", &cl), 400); /* no Host */
+    /* 413: Content-Length over 65535, the connection closes (the body is not skipped) */
+    cr_assert_eq(h1s("POST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                     "application/dns-message\r\nContent-Length: 65536\r\n\r\n",
+                     &cl),
+                 413);
+    cr_assert(cl);
+    cr_assert_eq(
+        h1s("POST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n", &cl),
+        413);
+    /* chunked: 411 and close; with Content-Length too: 400 (smuggling) */
+    cr_assert_eq(
+        h1s("POST /dns-query HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", &cl), 411);
+    cr_assert(cl);
+    cr_assert_eq(h1s("POST /dns-query HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                     "Content-Length: 5\r\n\r\n",
+                     &cl),
+                 400);
+    cr_assert(cl);
+    cr_assert_eq(h1s("POST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                     "Content-Length: 6\r\n\r\n",
+                     &cl),
+                 400);
+    /* syntax: bare LF, space before colon, obs-fold, bad version */
+    cr_assert_eq(h1s("GET /dns-query?dns=AAAA HTTP/1.1\nHost: x\n\n", &cl), 400);
+    cr_assert(cl);
+    cr_assert_eq(h1s("GET /dns-query HTTP/1.1\r\nHost : x\r\n\r\n", &cl), 400);
+    cr_assert(cl);
+    cr_assert_eq(h1s("GET /dns-query HTTP/1.1\r\nHost: x\r\n y\r\n\r\n", &cl), 400);
+    cr_assert_eq(h1s("GET /dns-query HTTP/2.0\r\nHost: x\r\n\r\n", &cl), 505);
+    cr_assert_eq(h1s("GET /dns-query FOO\r\nHost: x\r\n\r\n", &cl), 400);
+    /* 406 */
+    snprintf(buf, sizeof(buf),
+             "GET /dns-query?dns=%s HTTP/1.1\r\nHost: x\r\nAccept: image/png\r\n\r\n", b);
+    cr_assert_eq(h1s(buf, &cl), 406);
+}
+
+Test(http1, oversize)
+{
+    bool cl;
+    /* 414: a request line over the limit, complete or not */
+    size_t n = 6000;
+    char *s = malloc(n + 64);
+    memcpy(s, "GET /dns-query?dns=", 19);
+    memset(s + 19, 'A', n - 19);
+    strcpy(s + n, " HTTP/1.1\r\nHost: x\r\n\r\n");
+    cr_assert_eq(h1s(s, &cl), 414);
+    s[n] = '\0'; /* no end of line at all */
+    cr_assert_eq(h1s(s, &cl), 414);
+    cr_assert(cl);
+    /* 431: header fields over the limit */
+    free(s);
+    n = 13000;
+    s = malloc(n + 64);
+    strcpy(s, "GET /dns-query?dns=AAAA HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    size_t l = strlen(s);
+    memset(s + l, 'b', n - l);
+    s[n] = '\0';
+    cr_assert_eq(h1s(s, &cl), 431);
+    cr_assert(cl);
+    strcpy(s + n, "\r\n\r\n");
+    cr_assert_eq(h1s(s, &cl), 431);
+    /* 431: too many fields */
+    char many[4096] = "GET /dns-query?dns=AAAA HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; i < 70; i++) strcat(many, "A: b\r\n");
+    strcat(many, "\r\n");
+    cr_assert_eq(h1s(many, &cl), 431);
+    free(s);
+}
+
+Test(http1, expect_continue_and_garbage)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, false, NULL);
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q));
+    char head[256];
+    snprintf(head, sizeof(head),
+             "POST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Type: application/dns-message\r\n"
+             "Expect: 100-continue\r\nContent-Length: %zu\r\n\r\n",
+             ql);
+    cr_assert_eq(feed_s(h, head), 0);
+    const char *cont = "HTTP/1.1 100 Continue\r\n\r\n";
+    cr_assert_eq(u.out_len, strlen(cont));
+    cr_assert_eq(memcmp(u.out, cont, u.out_len), 0);
+    up_free(&u);
+
+    /* binary garbage: an answer and a close, never a crash */
+    h = mk(&u, false, NULL);
+    uint8_t junk[300];
+    for (int i = 0; i < 300; i++) junk[i] = (uint8_t)(i * 37 + 11);
+    int rc = rd_http_feed(h, junk, sizeof(junk));
+    cr_assert(rc < 0 || rd_http_done(h) || u.out_len == 0);
+    up_free(&u);
+}
+
+Test(http2, streams_over_the_limit_are_refused)
+{
+    up_t u;
+    rd_http_opts_t o = {.max_streams = 2};
+    rd_http_t *h = mk(&u, true, &o);
+    cli_t c;
+    cli_init(&c);
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q)), al;
+    int32_t sid[3];
+    /* all three leave before the client has seen the server's SETTINGS */
+    for (int i = 0; i < 3; i++) sid[i] = h2_get_query(&c, q, ql);
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert_eq(u.nq, 2);
+    cr_assert_eq(rd_http_inflight(h), 2);
+    cr_assert(c.closed[ix(sid[2])]);
+    cr_assert_eq(c.close_err[ix(sid[2])], NGHTTP2_REFUSED_STREAM);
+    uint8_t *a = build_answer(q, ql, 30, 30, &al);
+    for (int i = 0; i < 2; i++) cr_assert_eq(rd_http_answer(h, u.sid[i], a, al), 0);
+    cr_assert_eq(pump(&c, &u), 0);
+    for (int i = 0; i < 2; i++) expect_answer(&c, sid[i], a, al, "max-age=30");
+    /* the limit is free again: a retry works */
+    int32_t s = h2_get_query(&c, q, ql);
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert_eq(rd_http_answer(h, u.sid[2], a, al), 0);
+    cr_assert_eq(pump(&c, &u), 0);
+    expect_answer(&c, s, a, al, "max-age=30");
+    free(a);
+    nghttp2_session_del(c.s);
+    up_free(&u);
+}
+
+Test(http1, fed_one_octet_at_a_time)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, false, NULL);
+    u.answer_now = true;
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q));
+    char head[256];
+    snprintf(head, sizeof(head),
+             "\r\nPOST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Type: application/dns-message\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             ql);
+    uint8_t all[1024];
+    size_t hl = strlen(head);
+    memcpy(all, head, hl);
+    memcpy(all + hl, q, ql);
+    for (size_t i = 0; i < hl + ql; i++) cr_assert_eq(rd_http_feed(h, all + i, 1), 0);
+    cr_assert_eq(u.nq, 1);
+    cr_assert_arr_eq(u.q[0], q, ql);
+    h1resp_t r;
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(r.cc, "max-age=60");
+    up_free(&u);
+}
+
+Test(http1, free_with_queries_in_flight)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, false, NULL);
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q));
+    char *r = get_req(q, ql, NULL), all[4096];
+    snprintf(all, sizeof(all), "%s%s", r, r);
+    free(r);
+    cr_assert_eq(feed_s(h, all), 0);
+    cr_assert_eq(rd_http_inflight(h), 2);
+    up_free(&u); /* LSan: nothing leaks */
+}
+
+Test(http2, buffered_bodies_are_bounded_per_connection)
+{
+    /* 20 concurrent POSTs of 60000 octets: more than RD_HTTP_CONN_BODY_MAX at once, so
+     * some are answered 503 instead of buffered; the rest work. */
+    up_t u;
+    rd_http_t *h = mk(&u, true, NULL);
+    u.answer_now = true;
+    cli_t c;
+    cli_init(&c);
+    enum { N = 20, LEN = 60000 };
+    uint8_t *body = calloc(1, LEN);
+    size_t ql = mkquery("example.com.", 0, body, LEN);
+    cr_assert_lt(ql, 100);
+    src_t src[N];
+    int32_t sid[N];
+    for (int i = 0; i < N; i++) {
+        src[i] = (src_t){body, LEN, 0};
+        sid[i] = h2_post(&c, "/dns-query", "application/dns-message", &src[i]);
+    }
+    cr_assert_eq(pump(&c, &u), 0);
+    unsigned ok = 0, busy = 0;
+    for (int i = 0; i < N; i++) {
+        unsigned st = c.status[ix(sid[i])];
+        cr_assert(st == 200 || st == 503, "status %u", st);
+        ok += st == 200;
+        busy += st == 503;
+    }
+    cr_assert_eq(ok, u.nq);
+    cr_assert_geq(busy, 1);
+    cr_assert_geq(ok, 1);
+    cr_assert_eq(rd_http_inflight(h), 0);
+    free(body);
+    nghttp2_session_del(c.s);
+    up_free(&u);
+}
+
+Test(http2, graceful_shutdown_answers_what_it_took)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, true, NULL);
+    cli_t c;
+    cli_init(&c);
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q)), al;
+    int32_t s1 = h2_get_query(&c, q, ql);
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert_eq(rd_http_shutdown(h), 0);
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert(c.goaway);
+    cr_assert_eq(c.goaway_err, NGHTTP2_NO_ERROR);
+    cr_assert(!rd_http_done(h), "one answer still owed");
+    uint8_t *a = build_answer(q, ql, 9, 9, &al);
+    cr_assert_eq(rd_http_answer(h, u.sid[0], a, al), 0);
+    cr_assert_eq(pump(&c, &u), 0);
+    expect_answer(&c, s1, a, al, "max-age=9");
+    cr_assert(rd_http_done(h));
+    free(a);
+    nghttp2_session_del(c.s);
+    up_free(&u);
+}
+
+Test(http1, graceful_shutdown_answers_what_it_took)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, false, NULL);
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q)), al;
+    char *r = get_req(q, ql, NULL);
+    cr_assert_eq(feed_s(h, r), 0);
+    cr_assert_eq(rd_http_shutdown(h), 0);
+    cr_assert_eq(feed_s(h, r), 0); /* not read any more */
+    free(r);
+    cr_assert_eq(u.nq, 1);
+    cr_assert(!rd_http_done(h));
+    uint8_t *a = build_answer(q, ql, 9, 9, &al);
+    cr_assert_eq(rd_http_answer(h, u.sid[0], a, al), 0);
+    h1resp_t resp;
+    cr_assert(h1_next(&u, &resp));
+    cr_assert_eq(resp.status, 200);
+    cr_assert(!h1_next(&u, &resp));
+    cr_assert(rd_http_done(h));
+    free(a);
+    up_free(&u);
+}
