@@ -419,7 +419,14 @@ int main(int argc, char **argv)
     free(workers);
     rd_view_unref(current);
     if (rd_resolver_shared.cache) rd_cache_free(rd_resolver_shared.cache);
-    rd_pcache_free(rd_resolver_shared.pcache);
+    if (rd_resolver_shared.pcache) {
+        rd_pcache_stats_t st;
+        rd_pcache_stats(rd_resolver_shared.pcache, &st);
+        rd_log_info("packet cache: %llu hits, %llu misses, %llu answers stored",
+                    (unsigned long long)st.hits, (unsigned long long)st.misses,
+                    (unsigned long long)st.stores);
+        rd_pcache_free(rd_resolver_shared.pcache);
+    }
     free(hints_file_text);
     if (rc == 0) rd_log_info("stopped");
     return rc;

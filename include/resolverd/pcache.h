@@ -3,8 +3,9 @@
  * question case and TTLs patched. No I/O, no allocation after creation; shared by every
  * worker (sharded, a short lock per shard held only for the copy).
  *
- * Only what cannot differ between two clients asking the same question is cached: UDP
- * responses to RD=1, class IN queries with at most a bare OPT (no EDNS options, version 0),
+ * Only what cannot differ between two clients asking the same question is cached: responses
+ * to RD=1, class IN queries with at most an OPT of version 0 whose options cannot
+ * change the answer (client cookie, padding, NSID request),
  * NOERROR or NXDOMAIN, not truncated, no EDE. The key is (qname without case, qtype, DO,
  * CD, EDNS present); a response larger than the asking client's limit is a miss (the slow
  * path truncates). An entry lives until its smallest TTL runs out; TTLs are counted down

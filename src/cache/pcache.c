@@ -110,6 +110,28 @@ static bool plain_type(uint16_t t)
     return t != 0 && t != 41 && (t < 128 || t > 255);
 }
 
+/* EDNS options that cannot change the answer: a client cookie (we run no server cookies, RFC
+ * 7873 s5.2: the answer is the same as without one; most stubs and dig send one), padding
+ * (the transport pads, RFC 8467) and an NSID request (not served). Anything else, or an
+ * option the parser would reject, goes to the normal path. */
+static bool harmless_options(const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (len - i < 4) return false;
+        uint16_t code = get16(p + i), olen = get16(p + i + 2);
+        i += 4;
+        if (olen > len - i) return false;
+        if (code == 10) { /* COOKIE: RFC 7873 s5.2.2 lengths, as rd_msg_parse checks */
+            if (olen != 8 && (olen < 16 || olen > 40)) return false;
+        } else if (code != 12 && code != 3) {
+            return false;
+        }
+        i += olen;
+    }
+    return true;
+}
+
 bool rd_pcache_key(const rd_pcache_t *pc, const uint8_t *q, size_t len, uint16_t edns_max,
                    rd_pcache_key_t *k)
 {
@@ -132,9 +154,11 @@ bool rd_pcache_key(const rd_pcache_t *pc, const uint8_t *q, size_t len, uint16_t
     uint8_t flags = (q[3] & 0x10) ? RD_PCACHE_F_CD : 0;
     uint16_t limit = 512;
     if (get16(q + 10) == 1) {
-        /* a bare OPT: root owner, TYPE 41, version 0, no extended RCODE, no options */
-        if (pos + 11 != len || q[pos] != 0 || get16(q + pos + 1) != 41) return false;
-        if (q[pos + 5] != 0 || q[pos + 6] != 0 || get16(q + pos + 9) != 0) return false;
+        /* OPT: root owner, TYPE 41, version 0, no extended RCODE, harmless options only */
+        if (pos + 11 > len || q[pos] != 0 || get16(q + pos + 1) != 41) return false;
+        if (q[pos + 5] != 0 || q[pos + 6] != 0) return false;
+        size_t rdlen = get16(q + pos + 9);
+        if (pos + 11 + rdlen != len || !harmless_options(q + pos + 11, rdlen)) return false;
         uint16_t udp = get16(q + pos + 3); /* RFC 6891 s6.2.5: below 512 means 512 */
         limit = udp < 512 ? 512 : udp;
         if (limit > edns_max) limit = edns_max < 512 ? 512 : edns_max;

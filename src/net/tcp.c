@@ -290,9 +290,14 @@ static void process_frames(rd_tcp_conn_t *c)
         bool pad = c->tls && rd__stream_query_padded(q, flen);
         size_t outlen;
         rd_query_info_t info;
-        int v = c->refused ? rd_query_refuse(q, flen, w->out, sizeof(w->out), &outlen)
-                           : rd_query_answer(w->view, &env, q, flen, w->out, RD_MSG_MAX, &outlen,
-                                             w->res ? &info : NULL);
+        int v;
+        if (c->refused)
+            v = rd_query_refuse(q, flen, w->out, sizeof(w->out), &outlen);
+        else if ((outlen = rd_server_pcache_answer(w, q, flen, w->out, RD_MSG_MAX, true)) > 0)
+            v = RD_QUERY_SEND;
+        else
+            v = rd_query_answer(w->view, &env, q, flen, w->out, RD_MSG_MAX, &outlen,
+                                w->res ? &info : NULL);
         if (v == RD_QUERY_SEND) send_frame(c, w->out, outlen, sizeof(w->out), pad);
         if (v == RD_QUERY_RECURSE) {
             /* Answered when resolved, in whatever order that happens (RFC 7766 s6.2.1.1). */
@@ -371,9 +376,14 @@ static int http_on_query(void *ctx, uint32_t sid, const uint8_t *q, size_t len)
     bool pad = rd__stream_query_padded(q, len);
     size_t outlen;
     rd_query_info_t info;
-    int v = c->refused ? rd_query_refuse(q, len, w->out, sizeof(w->out), &outlen)
-                       : rd_query_answer(w->view, &env, q, len, w->out, RD_MSG_MAX, &outlen,
-                                         w->res ? &info : NULL);
+    int v;
+    if (c->refused)
+        v = rd_query_refuse(q, len, w->out, sizeof(w->out), &outlen);
+    else if ((outlen = rd_server_pcache_answer(w, q, len, w->out, RD_MSG_MAX, true)) > 0)
+        v = RD_QUERY_SEND;
+    else
+        v = rd_query_answer(w->view, &env, q, len, w->out, RD_MSG_MAX, &outlen,
+                            w->res ? &info : NULL);
     if (v == RD_QUERY_SEND) http_answer(c, sid, w->out, outlen, sizeof(w->out), pad);
     if (v == RD_QUERY_DROP) return RD_EINVAL; /* not a query: the HTTP layer answers 503 */
     if (v == RD_QUERY_RECURSE) {

@@ -140,14 +140,14 @@ static void flush(rd_worker_t *w)
     b->n = 0;
 }
 
-/* The hot path (DESIGN.md step 3): an exact repeat of a resolved question is answered from
- * the packet cache straight into its reply slot. Returns the length, 0 on a miss. */
-static size_t pcache_answer(rd_worker_t *w, const uint8_t *q, size_t len, uint8_t *out)
+size_t rd_server_pcache_answer(rd_worker_t *w, const uint8_t *q, size_t len, uint8_t *out,
+                               size_t cap, bool stream)
 {
     rd_pcache_t *pc = rd_resolver_shared.pcache;
     rd_pcache_key_t k;
     if (!pc || !w->res || !rd_pcache_key(pc, q, len, w->view->conf->edns_buffer_size, &k)) return 0;
-    return rd_pcache_get(pc, &k, uv_now(&w->loop) / 1000, out, RD_UDP_REPLY_MAX);
+    if (stream) k.limit = UINT16_MAX; /* no size limit but the message's own */
+    return rd_pcache_get(pc, &k, uv_now(&w->loop) / 1000, out, cap);
 }
 
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
@@ -176,7 +176,8 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
         } else if (acl == RD_ACL_REFUSE) {
             w->n_refused++;
             verdict = rd_query_refuse(q, (size_t)nread, r->data, sizeof(r->data), &r->len);
-        } else if ((r->len = pcache_answer(w, q, (size_t)nread, r->data)) > 0) {
+        } else if ((r->len = rd_server_pcache_answer(w, q, (size_t)nread, r->data, sizeof(r->data),
+                                                     false)) > 0) {
             verdict = RD_QUERY_SEND;
         } else {
             rd_query_env_t env = {false, 0, acl == RD_ACL_ALLOW_SNOOP};

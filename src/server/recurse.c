@@ -129,19 +129,20 @@ static void answer_client(rd_pending_t *p, const rd_query_info_t *info, const rd
     size_t len = 0;
     int r = rd_req_answer(p->req, info->id, info->qname, info->rd, info->edns, info->limit, w->out,
                           sizeof(w->out), &len);
-    if (cl->conn)
-        rd_stream_answer_late(cl, w->out, r == 0 ? len : 0);
-    else if (r == 0 && w->state != RD_W_STOPPING)
-        rd_udp_send_reply(w, cl->udp, (const struct sockaddr *)&cl->addr, w->out, len);
-    /* the next identical UDP question takes the packet cache (rd_pcache_put keeps only what
-     * every such client may get); not an answer made under settings a reload has replaced
-     * (the reload emptied the packet cache for the new ones) */
+    /* The next identical question takes the packet cache (rd_pcache_put keeps only what
+     * every such client may get: a stream answer serves UDP clients whose limit it fits);
+     * not an answer made under settings a reload has replaced (the reload emptied the packet
+     * cache for the new ones). Before sending: a stream pads w->out in place. */
     rd_pcache_t *pc = rd_resolver_shared.pcache;
-    if (r == 0 && pc && !cl->conn && info->rd && info->qclass == 1 && p->rref == w->res_ref) {
+    if (r == 0 && pc && info->rd && info->qclass == 1 && p->rref == w->res_ref) {
         rd_pcache_key_t k;
         rd_pcache_key_of(pc, info->qname, info->qtype, info->do_bit, info->cd, info->edns, &k);
         rd_pcache_put(pc, &k, w->out, len, uv_now(&w->loop) / 1000);
     }
+    if (cl->conn)
+        rd_stream_answer_late(cl, w->out, r == 0 ? len : 0);
+    else if (r == 0 && w->state != RD_W_STOPPING)
+        rd_udp_send_reply(w, cl->udp, (const struct sockaddr *)&cl->addr, w->out, len);
 }
 
 static void finish(rd_pending_t *p)

@@ -110,6 +110,11 @@ void rd_worker_join(rd_worker_t *w);
 
 /* transports (src/net) */
 struct rd_udp_batch *rd_udp_batch_new(void);
+/* The hot path (DESIGN.md step 3): an exact repeat of a resolved question answered from the
+ * packet cache into out (ID, question case and TTLs patched). Returns the length, 0 on a
+ * miss. Access control must have allowed the client. stream: TCP/DoT/DoH (no size limit). */
+size_t rd_server_pcache_answer(rd_worker_t *w, const uint8_t *q, size_t len, uint8_t *out,
+                               size_t cap, bool stream);
 int rd_udp_listen(rd_worker_t *w, const rd_addr_t *a, uv_udp_t *h);
 int rd_tcp_listen(rd_worker_t *w, const rd_addr_t *a, uv_tcp_t *h);
 void rd_tcp_close_all(rd_worker_t *w, bool only_idle);

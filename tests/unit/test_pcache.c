@@ -120,6 +120,26 @@ Test(pcache, key_accepts_plain_queries_only)
     n = mkquery(q, 7, 0x01, 1, 1232, false);
     q[n - 1] = 4; /* rdlen 4 without the octets */
     cr_assert_not(rd_pcache_key(pc, q, n, 1232, &k), "OPT with options");
+    /* options that cannot change the answer are fine: a client cookie (dig sends one) */
+    static const uint8_t cookie[] = {0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+    static const uint8_t bad_cookie[] = {0, 10, 0, 7, 1, 2, 3, 4, 5, 6, 7};
+    static const uint8_t keepalive[] = {0, 11, 0, 0};
+    static const uint8_t ecs[] = {0, 8, 0, 4, 0, 1, 0, 0};
+    const struct {
+        const uint8_t *o;
+        size_t n;
+        bool ok;
+    } opts[] = {{cookie, sizeof(cookie), true},
+                {bad_cookie, sizeof(bad_cookie), false},
+                {keepalive, sizeof(keepalive), false},
+                {ecs, sizeof(ecs), false}};
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        n = mkquery(q, 7, 0x01, 1, 1232, true);
+        q[n - 2] = 0, q[n - 1] = (uint8_t)opts[i].n;
+        memcpy(q + n, opts[i].o, opts[i].n);
+        cr_assert_eq(rd_pcache_key(pc, q, n + opts[i].n, 1232, &k), opts[i].ok, "option %zu", i);
+        if (opts[i].ok) cr_assert_eq(k.flags, RD_PCACHE_F_EDNS | RD_PCACHE_F_DO);
+    }
     n = mkquery(q, 7, 0x01, 1, -1, false);
     q[12] = 0xc0; /* a pointer in a question */
     cr_assert_not(rd_pcache_key(pc, q, n, 1232, &k), "compressed qname");
