@@ -964,20 +964,22 @@ static void flags_text(uint16_t f, bool edns_do, char *out, size_t cap)
     if (n == 0) snprintf(out, cap, "-");
 }
 
-/* One line per query received: CLIENT QNAME QTYPE FLAGS edns=yes|no, then proto=, to=, id=
- * and the fault applied. */
+/* One line per query received: CLIENT QNAME QTYPE FLAGS edns=yes|no, then proto=, to=, id=,
+ * with EDNS the advertised UDP size (udpsize=, so tests can check what a resolver asks for,
+ * RFC 6891 s6.2.3), and the fault applied. */
 static void log_query(const qsrc_t *src, const rd_msg_t *m, const uint8_t *qname, uint16_t qtype,
                       const char *fault)
 {
-    char client[80], name[RD_NAME_TEXT_MAX] = "-", type[32] = "-", flags[80] = "-";
+    char client[80], name[RD_NAME_TEXT_MAX] = "-", type[32] = "-", flags[80] = "-", size[24] = "";
     addr_text(&src->peer, client, sizeof(client));
+    if (m && m->edns.present) snprintf(size, sizeof(size), " udpsize=%u", m->edns.udp_size);
     if (qname) rd_name_to_text(qname, name, sizeof(name));
     if (qname) rd_rrtype_to_text(qtype, type, sizeof(type));
     if (m)
         flags_text(m->flags, m->edns.present && (m->edns.flags & RD_EDNS_DO), flags, sizeof(flags));
-    printf("%s %s %s %s edns=%s proto=%s to=%s id=%u fault=%s\n", client, name, type, flags,
+    printf("%s %s %s %s edns=%s proto=%s to=%s id=%u%s fault=%s\n", client, name, type, flags,
            m && m->edns.present ? "yes" : "no", src->proto == PROTO_TCP ? "tcp" : "udp",
-           listeners[src->listener].text, m ? m->id : 0, fault);
+           listeners[src->listener].text, m ? m->id : 0, size, fault);
 }
 
 static void set_rcode(int rcode)
