@@ -42,6 +42,9 @@
 #define RD_TCP_BUF_MAX        (2 + 65535 + 2) /* one whole frame at most is ever buffered */
 #define RD_TCP_WRITE_HIGH     (256 * 1024)    /* stop reading from a client this far behind */
 #define RD_DRAIN_MS           2000 /* graceful shutdown: in-flight stream work gets this long */
+/* Hard cap of answers queued for a client that does not read: past it the connection is
+ * closed, so answers that arrive late (resolution) cannot grow the queue either. */
+#define RD_TCP_WRITE_MAX (4 * RD_TCP_WRITE_HIGH)
 /* Reload (src/main.c): how long the main thread waits for a worker to take a new configuration
  * before it flushes the cache anyway (a worker's loop turns in microseconds unless stuck). */
 #define RD_RELOAD_WAIT_MS 1000
@@ -79,6 +82,11 @@
 #define RD_HTTP1_INBUF_MAX (RD_HTTP_URI_MAX + RD_HTTP_HEADERS_MAX + RD_HTTP_BODY_MAX + 1024)
 /* Request bodies buffered at once on one connection: more concurrent big POSTs get 503. */
 #define RD_HTTP_CONN_BODY_MAX (1u << 20)
+/* Response octets held per DoH connection for a client that does not take them (HTTP/2
+ * flow-control window left closed; 100 streams x 64 KiB would be 6.4 MB): past it answers
+ * become 503 without a body. Such a connection makes no progress and ends at the idle
+ * timeout. */
+#define RD_HTTP_CONN_OUT_MAX (1u << 20)
 /* HTTP/2 rapid reset (CVE-2023-44487): nghttp2's RST_STREAM token bucket (burst, per second;
  * its default is 1000/33), and our own count: a client that reset more streams before their
  * answer than this plus the number of answers it got gets GOAWAY (ENHANCE_YOUR_CALM). */
@@ -239,6 +247,11 @@
 #define RD_RES_FAILCACHE_MAX_MS 300000u
 #define RD_RES_FAILCACHE_MAX    1024
 #define RD_RES_FAILCACHE_WAYS   4
+/* Root priming (RFC 8109 s3): after a failed priming the hints are used and it is tried
+ * again after this long, doubled per consecutive failure up to the cap (bounded retries; a
+ * dead root is not asked once per client query). */
+#define RD_RES_PRIME_RETRY_MS     1000u
+#define RD_RES_PRIME_RETRY_MAX_MS 60000u
 
 /* ---- resolution in the shell (src/server/recurse.c) ---- */
 /* Client queries in resolution per worker: beyond it new ones are dropped (the client retries;
@@ -249,5 +262,31 @@
 #define RD_RECURSE_BUCKETS 1024
 /* Clients waiting on one question in flight; more start their own resolution. */
 #define RD_RECURSE_WAITERS_MAX 64
+
+/* ---- encrypted forward upstreams (src/net/upstream*.c, issue 8) ---- */
+/* Connections per worker per DoT/DoH upstream: queries are pipelined (RFC 7858 s3.3, RFC 7766
+ * s6.2.1.1) or multiplexed (HTTP/2 streams), so a few suffice; a second one opens only when
+ * the first is full. */
+#define RD_UP_CONNS_PER_UPSTREAM 2
+/* Queries in flight on one connection; beyond it on every connection a try fails at once and
+ * the engine moves on (bounded queue, never an unbounded backlog). 100: the HTTP/2 stream
+ * limit servers commonly announce (RFC 9113 s6.5.2 recommends no less than 100; Unbound's
+ * http-max-streams default), so no request waits inside nghttp2. */
+#define RD_UP_CONN_INFLIGHT 100
+/* An upstream connection without queries stays open this long (RFC 7858 s3.4: reuse, RFC 7766
+ * s6.2.3), then closes; the next one resumes the TLS session (RFC 8446 s2.2). */
+#define RD_UP_IDLE_MS 10000u
+/* TCP connect plus TLS handshake of an upstream connection. */
+#define RD_UP_HANDSHAKE_MS 5000u
+/* After a failed connection (refused, handshake or certificate failure) new tries to that
+ * upstream fail at once for this long: a flood of client queries does not become a flood of
+ * handshakes and log lines; the engine backs the upstream off meanwhile (infra.c). */
+#define RD_UP_FAIL_HOLD_MS 1000u
+/* Upstream pools per worker (distinct upstreams of all forward: zones, across reloads): an
+ * empty pool is reused when the table is full. */
+#define RD_UP_POOLS_MAX 64
+/* Ciphertext/HTTP octets queued for an upstream that does not read: beyond it the connection
+ * is dropped (its queries fail over). */
+#define RD_UP_WRITE_MAX (1024 * 1024)
 
 #endif

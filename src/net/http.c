@@ -84,8 +84,28 @@ void rd__http_req_free(rd_http_t *h, rd__http_req_t *r)
     if (r->state == RD__HQ_PENDING) h->inflight--;
     body_drop(h, r);
     free(r->target);
+    RD_REQUIRE(h->out_bytes >= r->out_len);
+    h->out_bytes -= r->out_len;
     free(r->out);
     memset(r, 0, sizeof(*r));
+}
+
+uint8_t *rd__http_out_alloc(rd_http_t *h, rd__http_req_t *r, size_t n)
+{
+    RD_REQUIRE(h->out_bytes >= r->out_len);
+    h->out_bytes -= r->out_len;
+    free(r->out);
+    r->out_len = r->out_off = 0;
+    r->out = malloc(n ? n : 1);
+    if (!r->out) return NULL;
+    r->out_len = n;
+    h->out_bytes += n;
+    return r->out;
+}
+
+bool rd__http_busy(const rd_http_t *h)
+{
+    return h->cb.busy && h->cb.busy(h->cb.ctx);
 }
 
 bool rd__http_body_add(rd_http_t *h, rd__http_req_t *r, const uint8_t *p, size_t n)
@@ -251,6 +271,14 @@ static int respond(rd_http_t *h, rd__http_req_t *r, unsigned status, const uint8
     else
         body_drop(h, r);
     r->state = RD__HQ_READY;
+    /* A client that opens streams but never lets their answers through (HTTP/2 flow control
+     * window left closed, RFC 9113 s5.2) holds our copies: bounded per connection. */
+    if (body &&
+        (h->out_bytes > RD_HTTP_CONN_OUT_MAX || len > RD_HTTP_CONN_OUT_MAX - h->out_bytes)) {
+        status = 503;
+        body = NULL;
+        len = 0;
+    }
     return h->h2 ? rd__h2_respond(h, r, status, body, len, max_age)
                  : rd__h1_respond(h, r, status, body, len, max_age);
 }
@@ -319,7 +347,9 @@ int rd__http_request_done(rd_http_t *h, rd__http_req_t *r)
     r = rd__http_req_find(h, sid);
     if (!r) return h->failed;
     body_drop(h, r);
-    if (rc < 0 && r->state == RD__HQ_PENDING) return respond(h, r, 503, NULL, 0, 0);
+    /* RFC 8484 s4.1: a message that is no query (a response) is a bad request. */
+    if (rc < 0 && r->state == RD__HQ_PENDING)
+        return respond(h, r, rc == RD_EINVAL ? 400 : 503, NULL, 0, 0);
     return h->failed;
 }
 
@@ -402,11 +432,18 @@ void rd_http_free(rd_http_t *h)
     free(h);
 }
 
-int rd_http_feed(rd_http_t *h, const uint8_t *data, size_t len)
+int rd_http_feed_some(rd_http_t *h, const uint8_t *data, size_t len, size_t *used)
 {
+    *used = 0;
     if (h->failed) return h->failed;
     if (rd_fails_assert(!h->in_feed)) return RD_EBUG;
-    return h->h2 ? rd__h2_feed(h, data, len) : rd__h1_feed(h, data, len);
+    return h->h2 ? rd__h2_feed(h, data, len, used) : rd__h1_feed(h, data, len, used);
+}
+
+int rd_http_feed(rd_http_t *h, const uint8_t *data, size_t len)
+{
+    size_t used;
+    return rd_http_feed_some(h, data, len, &used);
 }
 
 static int answer(rd_http_t *h, uint32_t sid, unsigned status, const uint8_t *resp, size_t len)
@@ -426,7 +463,8 @@ static int answer(rd_http_t *h, uint32_t sid, unsigned status, const uint8_t *re
     int rc = respond(h, r, status, status == 200 ? resp : NULL, status == 200 ? len : 0, max_age);
     if (rc < 0 || h->in_feed) return rc;
     /* Outside rd_http_feed: send now (HTTP/1.1 also parses requests waiting for a slot). */
-    return h->h2 ? rd__h2_flush(h) : rd__h1_feed(h, NULL, 0);
+    size_t used;
+    return h->h2 ? rd__h2_flush(h) : rd__h1_feed(h, NULL, 0, &used);
 }
 
 int rd_http_answer(rd_http_t *h, uint32_t sid, const uint8_t *resp, size_t len)

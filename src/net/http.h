@@ -21,12 +21,18 @@ typedef struct {
     void *ctx;
     /* A complete, valid DoH request carrying a DNS query (wire octets, at least a 12-octet
      * header with QDCOUNT 1). The upper layer answers later with rd_http_answer(h, sid, ...)
-     * (or rd_http_error). Return 0, or < 0 to reject (answered 503). q is only valid during
-     * the call. */
+     * (or rd_http_error). Return 0, or < 0 to reject: RD_EINVAL when the message is not a
+     * query (a response, QR=1: answered 400), anything else answered 503. q is only valid
+     * during the call. */
     int (*on_query)(void *ctx, uint32_t sid, const uint8_t *q, size_t len);
     /* Octets for the peer. The layer above must accept them all (it bounds its own queue);
      * < 0 makes the connection fail (rd_http_feed and rd_http_answer return it). */
     int (*on_send)(void *ctx, const uint8_t *data, size_t len);
+    /* Optional. True while the layer below cannot take more octets (the client does not
+     * read what was sent): no new request is taken and no more is sent (HTTP/2 frames stay
+     * queued in nghttp2) until the next rd_http_feed_some, which the layer above calls once
+     * it is no longer busy. Without it everything is taken and sent at once. */
+    bool (*busy)(void *ctx);
 } rd_http_cbs_t;
 
 typedef struct {
@@ -44,11 +50,17 @@ typedef struct {
 int rd_http_new(bool h2, const rd_http_opts_t *o, const rd_http_cbs_t *cb, rd_http_t **out);
 /* Decrypted input. < 0: the connection must be closed (after sending what on_send got). */
 int rd_http_feed(rd_http_t *h, const uint8_t *data, size_t len);
+/* The same, for a caller with a busy callback: *used tells how many octets were taken; the
+ * rest (taken while busy turned true) is for a later call. A call with len 0 sends what is
+ * queued and parses what is buffered. */
+int rd_http_feed_some(rd_http_t *h, const uint8_t *data, size_t len, size_t *used);
 /* The DNS answer for request sid: 200, application/dns-message, cache-control: max-age=
  * the smallest TTL of the answer (RFC 8484 s5.1). Unknown or closed sid: ignored (returns 0).
  * A response that is not a DNS message of 12..65535 octets is answered 500 instead. */
 int rd_http_answer(rd_http_t *h, uint32_t sid, const uint8_t *resp, size_t len);
-/* An HTTP error status (400..599) for request sid; unknown or closed sid: ignored. */
+/* An HTTP error status (400..599) for request sid; unknown or closed sid: ignored.
+ * Responses held for a client that does not take them (HTTP/2 flow control, HTTP/1.1 order)
+ * count against RD_HTTP_CONN_OUT_MAX per connection: past it an answer becomes a 503. */
 int rd_http_error(rd_http_t *h, uint32_t sid, unsigned status);
 /* GOAWAY sent / Connection: close: close the connection once on_send's octets are flushed. */
 bool rd_http_done(const rd_http_t *h);

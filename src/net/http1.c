@@ -226,7 +226,7 @@ static int parse(rd_http_t *h)
             if (rc < 0) return rc;
             continue;
         }
-        if (h->h1_state != RD__H1_HEAD || !slot_free(h)) return progress;
+        if (h->h1_state != RD__H1_HEAD || !slot_free(h) || rd__http_busy(h)) return progress;
         if (h->in_len >= 2 && h->in[0] == '\r' && h->in[1] == '\n') {
             consume(h, 2); /* an empty line before a request (RFC 9112 s2.2 allows it) */
             continue;
@@ -272,7 +272,6 @@ static int parse(rd_http_t *h)
 int rd__h1_respond(rd_http_t *h, rd__http_req_t *r, unsigned status, const uint8_t *body,
                    size_t len, uint32_t max_age)
 {
-    (void)h;
     char hd[256];
     int n;
     if (body)
@@ -286,18 +285,14 @@ int rd__h1_respond(rd_http_t *h, rd__http_req_t *r, unsigned status, const uint8
                      rd__http_reason(status), status == 405 ? "allow: GET, POST\r\n" : "",
                      r->close ? "connection: close\r\n" : "");
     if (rd_fails_assert(n > 0 && (size_t)n < sizeof(hd))) return RD_EBUG;
-    free(r->out);
-    r->out = malloc((size_t)n + len);
-    if (!r->out) {
+    if (!rd__http_out_alloc(h, r, (size_t)n + len)) {
         /* Nothing to send in this request's turn: the stream would lose its order. */
-        r->out_len = 0;
         r->close = true;
         h->h1_state = RD__H1_CLOSING;
         return 0;
     }
     memcpy(r->out, hd, (size_t)n);
     if (len) memcpy(r->out + n, body, len);
-    r->out_len = (size_t)n + len;
     return 0;
 }
 
@@ -306,7 +301,10 @@ int rd__h1_flush(rd_http_t *h)
 {
     int sent = 0;
     rd__http_req_t *r;
-    while ((r = rd__http_req_find(h, h->out_sid)) && r->state == RD__HQ_READY) {
+    /* While the client does not read, responses wait in their slots: the pipeline fills and
+     * no more requests are parsed (backpressure instead of copies). */
+    while (!rd__http_busy(h) && (r = rd__http_req_find(h, h->out_sid)) &&
+           r->state == RD__HQ_READY) {
         int rc = rd__http_send(h, r->out, r->out_len);
         if (rc < 0) return rc;
         bool close = r->close;
@@ -325,14 +323,18 @@ int rd__h1_flush(rd_http_t *h)
     return sent;
 }
 
-int rd__h1_feed(rd_http_t *h, const uint8_t *data, size_t len)
+int rd__h1_feed(rd_http_t *h, const uint8_t *data, size_t len, size_t *used)
 {
     h->in_feed = true;
     int rc = 0;
+    size_t total = len;
     for (;;) {
         size_t took = 0;
-        if (h->h1_state == RD__H1_CLOSING && !h->cur) len = 0; /* nothing more is read */
-        if (len) {
+        if (h->h1_state == RD__H1_CLOSING && !h->cur) {
+            len = 0; /* nothing more is read: the rest counts as taken (dropped) */
+        }
+        /* busy: what is not buffered yet stays with the caller */
+        if (len && !rd__http_busy(h)) {
             took = RD_HTTP1_INBUF_MAX - h->in_len;
             if (took > len) took = len;
             if (h->in_len + took > h->in_cap) {
@@ -365,10 +367,11 @@ int rd__h1_feed(rd_http_t *h, const uint8_t *data, size_t len)
         if (!took && !p && !s) {
             /* Input left that cannot be buffered: a client that pipelines past every limit
              * while its answers are pending. */
-            if (len) rc = RD_ELIMIT;
+            if (len && !rd__http_busy(h)) rc = RD_ELIMIT;
             break;
         }
     }
+    *used = total - len;
     h->in_feed = false;
     return rc < 0 ? rc : h->failed;
 }

@@ -60,7 +60,9 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
     } else if (nlen && n[0] != ':') {
         rd__http_header(h, r, n, nlen, v, vlen);
     }
-    return 0;
+    /* The client does not read: this request waits, unfinished, until it does (the rest of
+     * the input stays with the layer above). */
+    return rd__http_busy(h) ? NGHTTP2_ERR_PAUSE : 0;
 }
 
 static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t stream_id, const uint8_t *data,
@@ -70,7 +72,7 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t stream_id, c
     rd_http_t *h = ud;
     rd__http_req_t *r = req_of(h, stream_id, RD__HQ_RECV);
     if (r) (void)rd__http_body_add(h, r, data, len); /* past a limit: status set */
-    return 0;
+    return rd__http_busy(h) ? NGHTTP2_ERR_PAUSE : 0;
 }
 
 static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
@@ -142,14 +144,12 @@ int rd__h2_respond(rd_http_t *h, rd__http_req_t *r, unsigned status, const uint8
     size_t nnv = 1;
     nghttp2_data_provider prov = {.read_callback = read_body};
     if (body) {
-        r->out = malloc(len);
-        if (!r->out) {
+        if (!rd__http_out_alloc(h, r, len)) {
             status = 503;
             snprintf(st, sizeof(st), "%03u", status);
             body = NULL;
         } else {
             memcpy(r->out, body, len);
-            r->out_len = len;
             nv[nnv++] = (nghttp2_nv)NV("content-type", "application/dns-message", 23);
             nv[nnv++] = (nghttp2_nv)NV("cache-control", cc, strlen(cc));
         }
@@ -167,7 +167,9 @@ int rd__h2_flush(rd_http_t *h)
     bool nested = h->in_feed;
     h->in_feed = true; /* an answer given from on_send is queued, and this loop sends it */
     int rc = 0;
-    for (;;) {
+    /* busy: frames stay queued in nghttp2 (answers in r->out, bounded by
+     * RD_HTTP_CONN_OUT_MAX) until the layer above feeds again. */
+    while (!rd__http_busy(h)) {
         const uint8_t *p;
         ssize_t n = nghttp2_session_mem_send(h->ng, &p);
         if (n < 0) {
@@ -182,11 +184,13 @@ int rd__h2_flush(rd_http_t *h)
     return rc;
 }
 
-int rd__h2_feed(rd_http_t *h, const uint8_t *data, size_t len)
+int rd__h2_feed(rd_http_t *h, const uint8_t *data, size_t len, size_t *used)
 {
     h->in_feed = true;
     ssize_t n = len ? nghttp2_session_mem_recv(h->ng, data, len) : 0;
     h->in_feed = false;
+    /* NGHTTP2_ERR_PAUSE from a callback: n octets were processed, the rest comes again */
+    *used = n > 0 ? (size_t)n : 0;
     /* After a fatal error nghttp2 has queued GOAWAY when it could: send it before closing. */
     int rc = rd__h2_flush(h);
     if (n < 0) {

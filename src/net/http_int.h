@@ -54,6 +54,7 @@ struct rd_http {
     unsigned inflight; /* requests in RD__HQ_PENDING */
     size_t body_bytes; /* request bodies buffered, all slots */
     bool in_feed;      /* nghttp2 or our parser is running: no nested flush */
+    size_t out_bytes;  /* response octets held in request slots (r->out), all slots */
     int failed;        /* on_send failed: sticky error */
     /* HTTP/2 */
     struct nghttp2_session *ng;
@@ -86,13 +87,18 @@ void rd__http_target(rd__http_req_t *r, const char *t, size_t n);
  * over. < 0 only when sending failed. */
 int rd__http_request_done(rd_http_t *h, rd__http_req_t *r);
 int rd__http_send(rd_http_t *h, const uint8_t *p, size_t n);
+/* The layer below asks for a pause (rd_http_cbs_t.busy). */
+bool rd__http_busy(const rd_http_t *h);
+/* Stores a response in r->out (head + body, n octets, uninitialised), accounted in
+ * h->out_bytes; NULL when out of memory. */
+uint8_t *rd__http_out_alloc(rd_http_t *h, rd__http_req_t *r, size_t n);
 const char *rd__http_reason(unsigned status);
 bool rd__http_ieq(const char *a, size_t alen, const char *lit);
 
 /* ---- http1.c / http2.c: respond with status; body NULL for errors ---- */
 int rd__h1_respond(rd_http_t *h, rd__http_req_t *r, unsigned status, const uint8_t *body,
                    size_t len, uint32_t max_age);
-int rd__h1_feed(rd_http_t *h, const uint8_t *data, size_t len);
+int rd__h1_feed(rd_http_t *h, const uint8_t *data, size_t len, size_t *used);
 int rd__h1_flush(rd_http_t *h);
 bool rd__h1_done(const rd_http_t *h);
 int rd__h1_shutdown(rd_http_t *h);
@@ -101,7 +107,7 @@ int rd__h2_new(rd_http_t *h);
 void rd__h2_free(rd_http_t *h);
 int rd__h2_respond(rd_http_t *h, rd__http_req_t *r, unsigned status, const uint8_t *body,
                    size_t len, uint32_t max_age);
-int rd__h2_feed(rd_http_t *h, const uint8_t *data, size_t len);
+int rd__h2_feed(rd_http_t *h, const uint8_t *data, size_t len, size_t *used);
 int rd__h2_flush(rd_http_t *h);
 bool rd__h2_done(const rd_http_t *h);
 int rd__h2_shutdown(rd_http_t *h);

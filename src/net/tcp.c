@@ -7,7 +7,20 @@
  * The middle and top layers talk to the ones next to them only through stream_write (bytes
  * down) and app_input (bytes up); closing goes down the stack (close_notify, then the
  * socket). Idle timeout, handshake timeout, per-worker connection limit, and backpressure
- * when a client does not read or has too many queries in resolution. */
+ * when a client does not read or has too many queries in resolution.
+ *
+ * Backpressure is checked per query, not per read: while the client is RD_TCP_WRITE_HIGH
+ * behind (throttled) or has tcp-max-inflight queries in resolution (paused), buffered
+ * queries wait where they are (plaintext buffer, TLS input, HTTP input) and are taken up
+ * again from the kick handle once that clears. Answers never pump input themselves (they may
+ * come from deep inside the HTTP layer or a resolution that finished synchronously): they
+ * only schedule the kick. A hard cap (RD_TCP_WRITE_MAX) closes the connection of a client
+ * that lets late answers pile up.
+ *
+ * Idle timeout (RFC 7766 s6.2.3, RFC 7858 s3.4): it runs from the last progress (a complete
+ * query or request taken, an answer handed down), not from the last octet, so trickling
+ * octets of a frame that never completes (or HTTP/2 PINGs) does not keep a connection; and
+ * it never closes a connection while queries are in resolution for it. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +40,7 @@ enum conn_state { C_HANDSHAKE, C_OPEN, C_FLUSHING, C_CLOSING };
 struct rd_tcp_conn {
     uv_tcp_t h;
     uv_timer_t idle; /* handshake deadline while C_HANDSHAKE, idle timeout after */
+    uv_idle_t kick;  /* takes up buffered input again after a pause, outside any callback */
     rd_worker_t *w;
     rd_tcp_conn_t *prev, *next;
     int state; /* enum conn_state */
@@ -37,10 +51,14 @@ struct rd_tcp_conn {
     bool paused;     /* tcp-max-inflight requests in resolution: no new queries read */
     bool refused;    /* access control says REFUSED: every query gets it */
     bool snoop;      /* access control says allow_snoop: RD=0 answered from the cache */
+    bool eof;        /* the client half-closed: finish what is in resolution, then close */
     rd_tls_t *tls;   /* NULL for plain TCP */
     rd_http_t *http; /* DoH, once the handshake chose HTTP/2 or HTTP/1.1 */
     uint8_t *buf;    /* plaintext: framed queries */
-    size_t len, cap;
+    size_t len, cap; /* DoH: plaintext the HTTP layer did not take yet (it was busy) */
+    /* the query being handed to rd_recurse_start, for an answer when that fails at once */
+    const uint8_t *cur_q;
+    size_t cur_qlen;
     size_t write_pending; /* octets handed to uv_write and not yet written */
     unsigned refs;        /* requests in resolution that will answer on this stream */
     unsigned queries;     /* answered so far */
@@ -88,6 +106,7 @@ static void conn_abort(rd_tcp_conn_t *c)
     if (c->state == C_CLOSING) return;
     c->state = C_CLOSING;
     c->reading = false;
+    uv_close((uv_handle_t *)&c->kick, on_handle_closed);
     uv_close((uv_handle_t *)&c->idle, on_handle_closed);
     uv_close((uv_handle_t *)&c->h, on_handle_closed);
 }
@@ -104,7 +123,8 @@ static void conn_close(rd_tcp_conn_t *c)
  * input buffer full. */
 static void update_reading(rd_tcp_conn_t *c)
 {
-    bool want = (c->state == C_HANDSHAKE || c->state == C_OPEN) && !c->paused && !c->throttled;
+    bool want =
+        (c->state == C_HANDSHAKE || c->state == C_OPEN) && !c->paused && !c->throttled && !c->eof;
     if (want && c->tls) {
         size_t space;
         rd_tls_inbuf(c->tls, &space);
@@ -121,11 +141,41 @@ static void update_reading(rd_tcp_conn_t *c)
 static void on_idle(uv_timer_t *t)
 {
     rd_tcp_conn_t *c = t->data;
-    if (c->state == C_HANDSHAKE)
+    if (c->state == C_HANDSHAKE) {
         rd_log_debug("tls: handshake timeout, closing connection");
-    else
+    } else if (c->refs > 0) {
+        /* RFC 7766 s6.2.3, RFC 7858 s3.4: not idle while queries are in resolution. The timer
+         * repeats; the last answer restarts it for a whole period. */
+        return;
+    } else {
         rd_log_debug("tcp: closing idle connection after %u queries", c->queries);
+    }
     conn_close(c);
+}
+
+/* A query taken or an answer handed down: the idle period starts again. Octets that complete
+ * nothing do not count, so a frame trickled in never keeps the connection. */
+static void progress(rd_tcp_conn_t *c)
+{
+    if (c->state == C_OPEN || c->state == C_FLUSHING) uv_timer_again(&c->idle);
+}
+
+static void on_kick(uv_idle_t *k);
+
+/* Buffered input is taken up again on the next loop turn, never from inside an answer. */
+static void kick(rd_tcp_conn_t *c)
+{
+    if (c->state != C_CLOSING && !uv_is_active((uv_handle_t *)&c->kick))
+        uv_idle_start(&c->kick, on_kick);
+}
+
+/* RFC 7766 s6.2.4: a client may half-close once it has sent its queries; the connection ends
+ * when every one of them (buffered ones included) is answered and written. */
+static void finish_if_done(rd_tcp_conn_t *c)
+{
+    if (c->eof && c->state == C_OPEN && c->refs == 0 && c->write_pending == 0 && !c->paused &&
+        !c->throttled && !uv_is_active((uv_handle_t *)&c->kick))
+        conn_close(c);
 }
 
 /* Plaintext buffer: grows to one whole frame at most. */
@@ -177,8 +227,9 @@ static void on_written(uv_write_t *req, int status)
     }
     if (c->throttled && c->write_pending < RD_TCP_WRITE_HIGH / 2) {
         c->throttled = false;
-        update_reading(c);
+        kick(c); /* the queries that waited in the buffers, then reading */
     }
+    finish_if_done(c);
 }
 
 /* ---- bottom layer: bytes to the socket ---- */
@@ -198,6 +249,12 @@ static int raw_sendv(rd_tcp_conn_t *c, const uv_buf_t *bufs, unsigned n)
     }
     if (done == total) return 0;
     size_t rest = total - done;
+    if (c->write_pending + rest > RD_TCP_WRITE_MAX) {
+        rd_log_debug("tcp: client %zu octets behind reading its answers, closing",
+                     c->write_pending + rest);
+        conn_abort(c);
+        return RD_ELIMIT;
+    }
     write_req_t *wr = malloc(sizeof(*wr) + rest);
     if (!wr) {
         conn_abort(c);
@@ -277,13 +334,14 @@ static void process_frames(rd_tcp_conn_t *c)
 {
     rd_worker_t *w = c->w;
     size_t off = 0;
-    while (c->state == C_OPEN && !c->paused && c->len - off >= 2) {
+    while (c->state == C_OPEN && !c->paused && !c->throttled && c->len - off >= 2) {
         size_t flen = rd_get16(c->buf + off);
         if (c->len - off - 2 < flen) break;
         const uint8_t *q = c->buf + off + 2;
         off += 2 + flen;
         w->n_tcp++;
         c->queries++;
+        progress(c);
         rd_query_env_t env = {true, (uint16_t)w->view->conf->tcp_idle_timeout_ms, c->snoop};
         if (w->view->conf->tcp_idle_timeout_ms > 65535) env.keepalive_ms = 65535;
         /* RFC 8467 s4.1: pad responses to padded queries, on encrypted transports only. */
@@ -303,7 +361,10 @@ static void process_frames(rd_tcp_conn_t *c)
             /* Answered when resolved, in whatever order that happens (RFC 7766 s6.2.1.1). */
             c->refs++;
             rd_client_t client = {.conn = c, .pad = pad};
+            c->cur_q = q;
+            c->cur_qlen = flen;
             rd_recurse_start(w, &info, &client);
+            c->cur_q = NULL;
             if (c->refs >= w->view->conf->tcp_max_inflight) {
                 c->paused = true;
                 update_reading(c);
@@ -319,31 +380,56 @@ static void process_frames(rd_tcp_conn_t *c)
 static void http_answer(rd_tcp_conn_t *c, uint32_t sid, uint8_t *p, size_t len, size_t cap,
                         bool pad);
 
+/* Resolution could not even start (the worker's resolution table is full): SERVFAIL with an
+ * EDE for the query still in the buffer rather than silence (RFC 7766 s7: a stream client
+ * waits for every answer). */
+static size_t answer_failed(rd_tcp_conn_t *c)
+{
+    rd_worker_t *w = c->w;
+    rd_query_env_t env = {true, (uint16_t)w->view->conf->tcp_idle_timeout_ms, c->snoop};
+    if (w->view->conf->tcp_idle_timeout_ms > 65535) env.keepalive_ms = 65535;
+    size_t outlen = 0;
+    if (rd_query_answer(w->view, &env, c->cur_q, c->cur_qlen, w->out, RD_MSG_MAX, &outlen, NULL) !=
+        RD_QUERY_SEND)
+        return 0;
+    return outlen;
+}
+
+/* An answer from resolution. It may come from anywhere (a timer, an upstream reply, or inside
+ * rd_recurse_start itself, which may be inside the HTTP layer's parser): it is sent, and
+ * whatever input waited for it is left to the kick. */
 void rd_stream_answer_late(const rd_client_t *cl, uint8_t *p, size_t len)
 {
     rd_tcp_conn_t *c = cl->conn;
     c->refs--;
-    if (c->http && (c->state == C_OPEN || c->state == C_FLUSHING)) {
+    bool live = c->state == C_OPEN || c->state == C_FLUSHING;
+    if (live && c->http) {
         http_answer(c, cl->sid, p, len, p == c->w->out ? sizeof(c->w->out) : len, cl->pad);
-        if (c->state == C_OPEN) uv_timer_again(&c->idle);
-        if (flushed(c)) conn_close(c);
-    } else if (c->state == C_OPEN && len) {
-        send_frame(c, p, len, p == c->w->out ? sizeof(c->w->out) : len, cl->pad);
-        if (c->state == C_OPEN) uv_timer_again(&c->idle);
+        progress(c);
+        if (c->state == C_OPEN && rd_http_done(c->http)) {
+            /* that was the last answer (Connection: close, GOAWAY): close once written */
+            c->state = C_FLUSHING;
+            update_reading(c);
+        }
+    } else if (live) {
+        if (!len && c->cur_q && (len = answer_failed(c)) > 0) p = c->w->out;
+        if (len) send_frame(c, p, len, p == c->w->out ? sizeof(c->w->out) : len, cl->pad);
+        progress(c);
     }
     if (c->state == C_CLOSING) {
         if (c->open_handles == 0 && c->refs == 0) conn_free(c);
         return;
     }
+    if (flushed(c)) {
+        conn_close(c);
+        return;
+    }
     if (c->state == C_FLUSHING) return;
     if (c->paused && c->refs < c->w->view->conf->tcp_max_inflight) {
         c->paused = false;
-        if (!c->http) process_frames(c); /* queries that arrived before the pause */
-        if (c->tls && !c->paused)
-            tls_pump(c); /* and what is still encrypted */
-        else
-            update_reading(c);
+        kick(c); /* queries that arrived before the pause, and what is still encrypted */
     }
+    finish_if_done(c);
 }
 
 /* ---- top layer, DoH: the HTTP module (RFC 8484) ---- */
@@ -372,6 +458,7 @@ static int http_on_query(void *ctx, uint32_t sid, const uint8_t *q, size_t len)
     rd_worker_t *w = c->w;
     w->n_tcp++;
     c->queries++;
+    progress(c);
     rd_query_env_t env = {true, 0, c->snoop}; /* RFC 8484 s5.3 / RFC 7828: no keepalive (HTTP) */
     bool pad = rd__stream_query_padded(q, len);
     size_t outlen;
@@ -385,7 +472,7 @@ static int http_on_query(void *ctx, uint32_t sid, const uint8_t *q, size_t len)
         v = rd_query_answer(w->view, &env, q, len, w->out, RD_MSG_MAX, &outlen,
                             w->res ? &info : NULL);
     if (v == RD_QUERY_SEND) http_answer(c, sid, w->out, outlen, sizeof(w->out), pad);
-    if (v == RD_QUERY_DROP) return RD_EINVAL; /* not a query: the HTTP layer answers 503 */
+    if (v == RD_QUERY_DROP) return RD_EINVAL; /* not a query: the HTTP layer answers 400 */
     if (v == RD_QUERY_RECURSE) {
         c->refs++;
         rd_client_t client = {.conn = c, .sid = sid, .pad = pad};
@@ -398,10 +485,19 @@ static int http_on_query(void *ctx, uint32_t sid, const uint8_t *q, size_t len)
     return 0;
 }
 
+/* The client is behind reading our answers: the HTTP layer takes no new request and sends no
+ * more until the kick feeds it again. */
+static bool http_busy(void *ctx)
+{
+    const rd_tcp_conn_t *c = ctx;
+    return c->throttled || c->state == C_CLOSING;
+}
+
 static int http_start(rd_tcp_conn_t *c)
 {
     const rd_conf_t *conf = c->w->view->conf;
-    rd_http_cbs_t cbs = {.ctx = c, .on_query = http_on_query, .on_send = http_on_send};
+    rd_http_cbs_t cbs = {
+        .ctx = c, .on_query = http_on_query, .on_send = http_on_send, .busy = http_busy};
     rd_http_opts_t o = {.path = conf->https_path ? conf->https_path : "/dns-query"};
     /* RFC 8484 s5.2: HTTP/2 is the minimum; HTTP/1.1 only when the client asked for it. */
     bool h2 = rd_tls_alpn(c->tls) != RD_TLS_ALPN_HTTP11;
@@ -420,16 +516,17 @@ static void handshake_done(rd_tcp_conn_t *c)
     if (c->kind == RD_STREAM_DOH && http_start(c) != 0) conn_close(c);
 }
 
-/* Plaintext up to the layer above: DNS framing, or the HTTP module. */
-static void app_input(rd_tcp_conn_t *c, size_t got)
+/* The plaintext buffer to the HTTP module; what it does not take (busy) stays for the kick.
+ * While flushing only what it queued is sent. */
+static void http_input(rd_tcp_conn_t *c)
 {
-    if (!c->http) {
-        c->len += got;
-        process_frames(c);
-        return;
-    }
-    int r = rd_http_feed(c->http, c->buf + c->len, got);
+    size_t used = 0;
+    int r = rd_http_feed_some(c->http, c->buf, c->state == C_OPEN ? c->len : 0, &used);
     if (c->state == C_CLOSING) return;
+    if (used) {
+        memmove(c->buf, c->buf + used, c->len - used);
+        c->len -= used;
+    }
     if (r < 0 || rd_http_done(c->http)) {
         /* GOAWAY or Connection: close was queued: let it and the answers in resolution
          * reach the client first */
@@ -442,11 +539,21 @@ static void app_input(rd_tcp_conn_t *c, size_t got)
     }
 }
 
+/* Plaintext up to the layer above: DNS framing, or the HTTP module. */
+static void app_input(rd_tcp_conn_t *c, size_t got)
+{
+    c->len += got;
+    if (c->http)
+        http_input(c);
+    else
+        process_frames(c);
+}
+
 /* Decrypts what was received into the plaintext buffer and hands it up, until the TLS layer
  * needs more ciphertext or the framing layer is paused. */
 static void tls_pump(rd_tcp_conn_t *c)
 {
-    while ((c->state == C_HANDSHAKE || c->state == C_OPEN) && !c->paused) {
+    while ((c->state == C_HANDSHAKE || c->state == C_OPEN) && !c->paused && !c->throttled) {
         grow_buf(c);
         size_t got = 0;
         int r = rd_tls_read(c->tls, c->buf + c->len, c->cap - c->len, &got);
@@ -461,6 +568,22 @@ static void tls_pump(rd_tcp_conn_t *c)
     update_reading(c);
 }
 
+static void on_kick(uv_idle_t *k)
+{
+    rd_tcp_conn_t *c = k->data;
+    uv_idle_stop(k);
+    if (c->state != C_OPEN && c->state != C_FLUSHING) return;
+    if (c->http)
+        http_input(c); /* sends what it held back, takes what it left in the buffer */
+    else
+        process_frames(c);
+    if (c->state == C_OPEN && c->tls)
+        tls_pump(c);
+    else
+        update_reading(c);
+    finish_if_done(c);
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     (void)buf;
@@ -469,12 +592,17 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         update_reading(c);
         return;
     }
+    if (nread == UV_EOF && c->state == C_OPEN) {
+        c->eof = true; /* RFC 7766 s6.2.4: answer what was asked, then close */
+        update_reading(c);
+        finish_if_done(c);
+        return;
+    }
     if (nread < 0) {
         conn_close(c);
         return;
     }
     if (nread == 0) return;
-    if (c->state == C_OPEN) uv_timer_again(&c->idle);
     if (c->tls) {
         rd_tls_received(c->tls, (size_t)nread);
         tls_pump(c);
@@ -494,9 +622,11 @@ static void on_connection(uv_stream_t *srv, int status)
     c->kind = (int)(uintptr_t)srv->data;
     uv_tcp_init(&w->loop, &c->h);
     uv_timer_init(&w->loop, &c->idle);
+    uv_idle_init(&w->loop, &c->kick);
     c->h.data = c;
     c->idle.data = c;
-    c->open_handles = 2;
+    c->kick.data = c;
+    c->open_handles = 3;
     c->next = w->conns;
     if (w->conns) w->conns->prev = c;
     w->conns = c;

@@ -33,16 +33,26 @@ static char *join(const char *dir, const char *file)
     return p;
 }
 
-/* Written under a temporary name and renamed, so a crash never leaves half a key. */
-static int write_private(const char *path, const uint8_t *data, size_t len, mode_t mode)
+/* The state directory may belong to the unprivileged user: never write through a name it
+ * could have planted (a symlink or hard link at the temporary name pointing at a file of
+ * root's). The temporary name is removed, then created exclusively without following
+ * symlinks; mode and owner are set on the descriptor; the rename is made durable by syncing
+ * the directory. Written under a temporary name and renamed, so a crash never leaves half a
+ * key. */
+static int write_private(int dfd, const char *dir, const char *file, const uint8_t *data,
+                         size_t len, mode_t mode, uid_t uid, gid_t gid)
 {
-    size_t n = strlen(path) + 5;
+    size_t n = strlen(file) + 5;
     char *tmp = malloc(n);
     if (!tmp) return RD_ENOMEM;
-    snprintf(tmp, n, "%s.new", path);
+    snprintf(tmp, n, "%s.new", file);
     int r = RD_EIO;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd >= 0) {
+    const char *what = "create";
+    if (unlinkat(dfd, tmp, 0) != 0 && errno != ENOENT) goto out;
+    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0) goto out;
+    what = "write";
+    if (fchmod(fd, mode) == 0 && (uid == (uid_t)-1 || fchown(fd, uid, gid) == 0)) {
         size_t off = 0;
         while (off < len) {
             ssize_t w = write(fd, data + off, len - off);
@@ -51,16 +61,18 @@ static int write_private(const char *path, const uint8_t *data, size_t len, mode
             off += (size_t)w;
         }
         if (off == len && fsync(fd) == 0) r = 0;
-        close(fd);
-        if (!r && rename(tmp, path) != 0) r = RD_EIO;
-        if (r) unlink(tmp);
     }
-    if (r) rd_log_error("tls: cannot write %s: %s", path, strerror(errno));
+    close(fd);
+    if (!r && renameat(dfd, tmp, dfd, file) != 0) r = RD_EIO;
+    if (!r && fsync(dfd) != 0) r = RD_EIO; /* the rename itself survives a crash */
+    if (r) unlinkat(dfd, tmp, 0);
+out:
+    if (r) rd_log_error("tls: cannot %s %s/%s: %s", what, dir, file, strerror(errno));
     free(tmp);
     return r;
 }
 
-static int generate(const char *cert_path, const char *key_path)
+static int generate(int dfd, const char *dir, uid_t uid, gid_t gid)
 {
     enum { DER_MAX = 4096, PEM_MAX = 8192 };
     WC_RNG rng;
@@ -81,7 +93,7 @@ static int generate(const char *cert_path, const char *key_path)
     int n = wc_EccKeyToDer(&key, der, DER_MAX);
     if (n <= 0) goto out;
     int pn = wc_DerToPem(der, (word32)n, pem, PEM_MAX, ECC_PRIVATEKEY_TYPE);
-    if (pn <= 0 || write_private(key_path, pem, (size_t)pn, 0600)) goto out;
+    if (pn <= 0 || write_private(dfd, dir, KEY_FILE, pem, (size_t)pn, 0600, uid, gid)) goto out;
     if (wc_InitCert(&cert) != 0) goto out;
     snprintf(cert.subject.commonName, sizeof(cert.subject.commonName), "resolverd");
     snprintf(cert.subject.org, sizeof(cert.subject.org), "resolverd self-signed");
@@ -93,8 +105,8 @@ static int generate(const char *cert_path, const char *key_path)
     n = wc_SignCert_ex(cert.bodySz, cert.sigType, der, DER_MAX, ECC_TYPE, &key, &rng);
     if (n <= 0) goto out;
     pn = wc_DerToPem(der, (word32)n, pem, PEM_MAX, CERT_TYPE);
-    if (pn <= 0 || write_private(cert_path, pem, (size_t)pn, 0644)) goto out;
-    rd_log_info("tls: generated a self-signed ECDSA P-256 certificate in %s", cert_path);
+    if (pn <= 0 || write_private(dfd, dir, CERT_FILE, pem, (size_t)pn, 0644, uid, gid)) goto out;
+    rd_log_info("tls: generated a self-signed ECDSA P-256 certificate in %s/%s", dir, CERT_FILE);
     r = 0;
 out:
     if (r) rd_log_error("tls: cannot generate a self-signed certificate (%d)", r);
@@ -106,17 +118,39 @@ out:
 }
 
 /* The daemon drops to user: after start; the state directory and what is in it belong to
- * that user, so that a SIGHUP after the drop can still read them. */
-static void give_to_user(const rd_conf_t *conf, const char *dir, const char *cert, const char *key)
+ * that user, so that a SIGHUP after the drop can still read them. Only the uid/gid are
+ * looked up here: ownership is given through descriptors (fchown), never through a path
+ * that could be a symlink. (uid_t)-1 when nothing is to be given. */
+static void state_owner(const rd_conf_t *conf, uid_t *uid, gid_t *gid)
 {
+    *uid = (uid_t)-1;
+    *gid = (gid_t)-1;
     if (!conf->user || geteuid() != 0) return;
     struct passwd pw, *res = NULL;
     char buf[4096];
     if (getpwnam_r(conf->user, &pw, buf, sizeof(buf), &res) != 0 || !res) return;
-    const char *paths[] = {dir, cert, key};
-    for (size_t i = 0; i < 3; i++)
-        if (chown(paths[i], pw.pw_uid, pw.pw_gid) != 0)
-            rd_log_warn("tls: cannot give %s to %s: %s", paths[i], conf->user, strerror(errno));
+    *uid = pw.pw_uid;
+    *gid = pw.pw_gid;
+}
+
+/* An existing certificate or key must be a regular file of its own: a symlink or a hard link
+ * planted by whoever owns the state directory would make us serve (or later overwrite) a
+ * file of theirs. 1: present and usable, 0: absent, < 0: refuse to start. */
+static int existing(int dfd, const char *dir, const char *file)
+{
+    struct stat st;
+    if (fstatat(dfd, file, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) return 0;
+        rd_log_error("tls: cannot stat %s/%s: %s", dir, file, strerror(errno));
+        return RD_EIO;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+        rd_log_error("tls: %s/%s is not a regular file (symlink or hard link?): refusing to "
+                     "use it; remove it to have a new certificate generated",
+                     dir, file);
+        return RD_EINVAL;
+    }
+    return 1;
 }
 
 int rd__tls_cert_files(const rd_conf_t *conf, char **cert, char **key)
@@ -140,9 +174,32 @@ int rd__tls_cert_files(const rd_conf_t *conf, char **cert, char **key)
     *cert = join(dir, CERT_FILE);
     *key = join(dir, KEY_FILE);
     if (!*cert || !*key) goto nomem;
-    if (access(*cert, R_OK) == 0 && access(*key, R_OK) == 0) return 0;
-    int r = generate(*cert, *key);
-    if (!r) give_to_user(conf, dir, *cert, *key);
+    int r = RD_EIO;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
+        rd_log_error("tls: cannot open state directory %s: %s", dir, strerror(errno));
+        goto fail;
+    }
+    int have_cert = existing(dfd, dir, CERT_FILE), have_key = existing(dfd, dir, KEY_FILE);
+    if (have_cert < 0 || have_key < 0) {
+        r = have_cert < 0 ? have_cert : have_key;
+    } else if (have_cert && have_key && faccessat(dfd, CERT_FILE, R_OK, 0) == 0 &&
+               faccessat(dfd, KEY_FILE, R_OK, 0) == 0) {
+        r = 0;
+    } else {
+        uid_t uid;
+        gid_t gid;
+        state_owner(conf, &uid, &gid);
+        r = generate(dfd, dir, uid, gid);
+        /* The directory itself: through the descriptor, and only when the configured path
+         * is a real directory, not a symlink to one (which would hand over its target). */
+        struct stat st;
+        if (!r && uid != (uid_t)-1 && lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+            fchown(dfd, uid, gid) != 0)
+            rd_log_warn("tls: cannot give %s to %s: %s", dir, conf->user, strerror(errno));
+    }
+    close(dfd);
+fail:
     if (r) {
         free(*cert);
         free(*key);

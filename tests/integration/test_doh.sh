@@ -122,4 +122,62 @@ wait $pid || true
 pid=
 check "clean exit" not grep -q "ERROR: \(Leak\|Address\)Sanitizer\|runtime error" "$work/log"
 check "loop empty at exit" not grep -q "loop not empty" "$work/log"
+# 6. review findings. A DNS response (QR=1) posted as a query is a bad request, not 503;
+# clients that do not take their answers hold a bounded amount of memory and are closed at
+# the idle timeout (PINGs do not keep them). Big answers: a zone with a ~60 KB TXT RRset.
+ab="$RD_SRC/tests/integration/data/stream_abuse.py"
+{
+    printf '$ORIGIN big.lan.\n$TTL 3600\n@ IN SOA ns h 1 3600 900 604800 300\n@ IN NS ns\nns IN A 192.0.2.1\n'
+    pad=$(printf 'x%.0s' $(seq 250))
+    for i in $(seq -w 0 229); do echo "txt IN TXT \"$i$pad\""; done
+} > "$work/big.zone"
+cat > "$work/doh2.conf" << EOF
+server:
+    listen: 127.0.0.5@53
+    listen-https: 127.0.0.5@443
+    threads: 1
+    access-control: 127.0.0.0/8 allow
+    tcp-idle-timeout: 2s
+    log-level: info
+    state-dir: $work/state
+    root-hints: $RD_SRC/zones/lab/root.hints
+    allow-loopback-upstreams: yes
+zone:
+    name: big.lan
+    file: $work/big.zone
+zone:
+    name: home.lan
+    file: $zone
+EOF
+# RSS is compared below: under ASan, freed memory must not sit in its quarantine
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0" \
+    "$RD_BUILD/resolverd" -c "$work/doh2.conf" > "$work/log2" 2>&1 &
+pid=$!
+for _ in $(seq 200); do grep -q "ready" "$work/log2" && break; kill -0 $pid 2> /dev/null || break; sleep 0.05; done
+grep -q ready "$work/log2" || { cat "$work/log2"; bad "second resolverd did not start"; tally_end; exit 1; }
+u2=https://127.0.0.5/dns-query
+printf '\x12\x34\x81\x00\x00\x01\x00\x00\x00\x00\x00\x00\x06router\x04home\x03lan\x00\x00\x01\x00\x01' > "$work/r.bin"
+for v in --http2 --http1.1; do
+    code=$(curl -sk $v -H 'content-type: application/dns-message' --data-binary @"$work/r.bin" -o /dev/null -w '%{http_code}' $u2)
+    check "curl $v: a response (QR=1) as the query: 400 ($code)" [ "$code" = 400 ]
+done
+n=$(kdig @127.0.0.5 +https txt.big.lan TXT | grep -o 'Received [0-9]* B' | awk '{print $2}')
+check "big answer over DoH (${n:-?} octets)" [ "${n:-0}" -gt 50000 ]
+out=$($py "$ab" h2hold 127.0.0.5 443 $pid 3 txt.big.lan 8)
+echo "HTTP/2, 3 connections x 100 streams, window closed, PINGs: $out"
+g=$(awk '{print $2}' <<< "$out")
+check "held HTTP/2 answers bounded: ${g:-?} KiB RSS for 3 connections (< 3 x 3 MiB)" \
+    awk -v g="$g" 'BEGIN {exit !(g != "" && g < 9216)}'
+check "PINGs do not keep stalled connections past the idle timeout ($out)" \
+    awk -v s="$out" 'BEGIN {split(s, f, " "); exit !(f[4] == "3/3" && f[5] < 6)}'
+out=$($py "$ab" noread h1 127.0.0.5 443 $pid 4 txt.big.lan)
+pc=$(awk '{print $4}' <<< "$out")
+check "HTTP/1.1 clients that do not read: ${pc:-?} KiB RSS per connection (< 3 MiB)" \
+    awk -v p="$pc" 'BEGIN {exit !(p != "" && p < 3072)}'
+check "alive after the hostile DoH clients" kill -0 $pid
+check "DoH served after them" [ "$(kdig @127.0.0.5 +https +short router.home.lan A)" = "$want" ]
+kill -TERM $pid
+wait $pid || true
+pid=
+check "clean exit (hostile DoH clients)" not grep -q "ERROR: \(Leak\|Address\)Sanitizer\|runtime error" "$work/log2"
 tally_end

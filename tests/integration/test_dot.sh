@@ -243,4 +243,115 @@ stop $b
 check "clean exit after reloads" not grep -q "ERROR: \(Leak\|Address\)Sanitizer\|runtime error" "$work/b.log"
 check "loop empty at exit" not grep -q "loop not empty" "$work/b.log"
 
+# 12. the state directory may belong to the unprivileged user: names planted there are never
+# written through. A symlink at the temporary key name pointing at another file leaves that
+# file alone; a certificate or key that is a symlink makes resolverd refuse to start.
+state2=$work/state2
+mkdir -p "$state2"
+echo "IMPORTANT CONTENT" > "$work/victim"
+ln -s "$work/victim" "$state2/tls-selfsigned.key.new"
+conf c 127.0.0.3 "state-dir: $state2"
+start c || { bad "start with a planted symlink"; tally_end; exit 1; }
+c=$pid
+check "symlinked temporary key name: the victim is untouched" \
+    [ "$(cat "$work/victim")" = "IMPORTANT CONTENT" ]
+check "symlinked temporary key name: the key is a new regular 0600 file" \
+    [ -f "$state2/tls-selfsigned.key" -a ! -L "$state2/tls-selfsigned.key" -a "$(stat -c %a "$state2/tls-selfsigned.key")" = 600 ]
+check "symlinked temporary key name: DoT answers" \
+    [ "$(kdig @127.0.0.3 -p 853 +tls +short router.home.lan A)" = "$want" ]
+stop $c
+mv "$state2/tls-selfsigned.key" "$work/real.key"
+ln -s "$work/victim" "$state2/tls-selfsigned.key"
+if start c > /dev/null 2>&1; then
+    bad "started with a symlinked key"
+    stop $pid
+else
+    check "symlinked key: refused with a clear log line" grep -q "tls-selfsigned.key is not a regular file" "$work/c.log"
+fi
+check "symlinked key: the victim is untouched" [ "$(cat "$work/victim")" = "IMPORTANT CONTENT" ]
+
+# 13. review findings: backpressure per query, idle timeout from progress, never idle while a
+# query is in resolution. An upstream (badauth) that answers *.slow. after 2.5 s, a zone with a
+# ~60 KB answer, tcp-idle-timeout 1 s. (Each transport asks its own name: a failure is cached.)
+ab="$RD_SRC/tests/integration/data/stream_abuse.py"
+cat > "$work/root.zone" << 'EOF'
+$ORIGIN .
+$TTL 3600
+.       IN SOA a.root. hostmaster.root. 1 3600 900 604800 300
+.       IN NS  a.root.
+a.root. IN A   127.0.9.1
+slow.   IN TXT "hello"
+EOF
+printf '.  3600000 IN NS a.root.\na.root. 3600000 IN A 127.0.9.1\n' > "$work/root.hints"
+{
+    printf '$ORIGIN big.lan.\n$TTL 3600\n@ IN SOA ns h 1 3600 900 604800 300\n@ IN NS ns\nns IN A 192.0.2.1\n'
+    pad=$(printf 'x%.0s' $(seq 250))
+    for i in $(seq -w 0 229); do echo "txt IN TXT \"$i$pad\""; done
+} > "$work/big.zone"
+BADAUTH_MAX_SECONDS=120
+start_badauth slow -l 127.0.9.1 -z .="$work/root.zone" -r '*.slow. * delay 2500'
+cat > "$work/d.conf" << EOF
+server:
+    listen: 127.0.0.4@53
+    listen-tls: 127.0.0.4@853
+    threads: 1
+    access-control: 127.0.0.0/8 allow
+    tcp-idle-timeout: 1s
+    log-level: info
+    state-dir: $state
+    root-hints: $work/root.hints
+    allow-loopback-upstreams: yes
+zone:
+    name: big.lan
+    file: $work/big.zone
+EOF
+# RSS is compared below: under ASan, freed memory must not sit in its quarantine
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0" start d ||
+    { bad "start with the slow upstream"; tally_end; exit 1; }
+d=$pid
+n=$(kdig @127.0.0.4 +tcp txt.big.lan TXT | grep -o 'Received [0-9]* B' | awk '{print $2}')
+check "big answer over TCP (${n:-?} octets)" [ "${n:-0}" -gt 50000 ]
+# RFC 7766 s6.2.3, RFC 7858 s3.4: the connection waits for the answer past the idle timeout
+for t in tcp tls; do
+    t0=$(date +%s%N)
+    out=$(kdig @127.0.0.4 +$t +retry=0 +timeout=8 $t.slow. TXT 2>&1 || true)
+    el=$((($(date +%s%N) - t0) / 1000000))
+    check "+$t: an answer from resolution after ${el} ms" grep -q "status: " <<< "$out"
+    check "+$t: it came after the 1 s idle timeout (${el} ms)" [ "$el" -gt 1000 ]
+    check "+$t: not closed under the client" not grep -qi "reset\|closed\|failed" <<< "$out"
+done
+# RFC 7766 s6.2.4: a client that half-closes after its query still gets the answer
+out=$($py "$ab" halfclose 127.0.0.4 53 hc.slow)
+check "TCP half-close after the query: answered once resolved ($out)" grep -q "^answered" <<< "$out"
+# a frame that never completes, trickled one octet every 0.3 s: closed at the idle timeout
+out=$($py "$ab" trickle 127.0.0.4 853 6)
+check "trickled partial frame closed by the idle timeout ($out)" \
+    awk -v s="$out" 'BEGIN {split(s, f, " "); exit !(f[1] == "closed" && f[2] >= 0.9 && f[2] < 3)}'
+# clients that send many queries for a ~60 KB answer and never read: only a few hundred KB
+# of answers per connection are queued (reading stops, buffered queries wait)
+for m in tcp dot; do
+    port=53
+    [ $m = dot ] && port=853
+    out=$($py "$ab" noread $m 127.0.0.4 $port $d 4 txt.big.lan)
+    pc=$(awk '{print $4}' <<< "$out")
+    check "$m: non-reading clients with big answers: ${pc:-?} KiB RSS per connection (< 3 MiB)" \
+        awk -v p="$pc" 'BEGIN {exit !(p != "" && p < 3072)}'
+done
+check "alive after the non-reading clients" kill -0 $d
+check "DoT served after them" [ -n "$(kdig @127.0.0.4 -p 853 +tls +short txt.big.lan TXT | head -1)" ]
+stop $d
+check "clean exit (slow upstream, hostile clients)" not grep -q "ERROR: \(Leak\|Address\)Sanitizer\|runtime error" "$work/d.log"
+
+# Resolution table full (RD_RECURSE_PENDING_MAX, 4096 per worker): queries over it get a
+# SERVFAIL at once instead of silence; one connection is allowed 5000 in resolution here.
+sed -e 's/127.0.0.4/127.0.0.6/' -e 's/log-level: info/log-level: debug/' "$work/d.conf" > "$work/e.conf"
+sed -i 's/^    threads: 1$/    threads: 1\n    tcp-max-inflight: 5000/' "$work/e.conf"
+start e || { bad "start with tcp-max-inflight 5000"; tally_end; exit 1; }
+e=$pid
+check "4200 pipelined queries, more than the resolution table holds: all answered" \
+    $py "$cl" pipeline 127.0.0.6 853 'f%d.slow' 4200 any
+check "the resolution table was full" grep -q "resolution table full" "$work/e.log"
+stop $e
+check "clean exit (table full)" not grep -q "ERROR: \(Leak\|Address\)Sanitizer\|runtime error" "$work/e.log"
+
 tally_end

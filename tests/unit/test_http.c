@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/limits.h"
 #include "net/http.h"
 #include "resolverd/msg.h"
 
@@ -24,6 +25,7 @@ typedef struct {
     size_t qlen[MAXQ];
     bool answer_now; /* answer inside on_query, as a cache hit does */
     int reject;      /* on_query's return */
+    bool busy;       /* what the busy callback says (when mk_busy made the object) */
 } up_t;
 
 static uint8_t *build_answer(const uint8_t *q, size_t qlen, uint32_t ttl1, uint32_t ttl2,
@@ -62,8 +64,22 @@ static int on_send(void *ctx, const uint8_t *data, size_t len)
 static rd_http_t *mk(up_t *u, bool h2, const rd_http_opts_t *o)
 {
     memset(u, 0, sizeof(*u));
-    rd_http_cbs_t cb = {u, on_query, on_send};
+    rd_http_cbs_t cb = {u, on_query, on_send, NULL};
     cr_assert_eq(rd_http_new(h2, o, &cb, &u->h), 0);
+    return u->h;
+}
+
+static bool on_busy(void *ctx)
+{
+    return ((up_t *)ctx)->busy;
+}
+
+/* With the busy callback: the layer below can say it is behind. */
+static rd_http_t *mk_busy(up_t *u, bool h2)
+{
+    memset(u, 0, sizeof(*u));
+    rd_http_cbs_t cb = {u, on_query, on_send, on_busy};
+    cr_assert_eq(rd_http_new(h2, NULL, &cb, &u->h), 0);
     return u->h;
 }
 
@@ -138,13 +154,13 @@ Test(http, min_ttl)
 Test(http, new_rejects_bad_options)
 {
     up_t u = {0};
-    rd_http_cbs_t cb = {&u, on_query, on_send};
+    rd_http_cbs_t cb = {&u, on_query, on_send, NULL};
     rd_http_t *h;
     rd_http_opts_t o = {.path = "dns-query"};
     cr_assert_eq(rd_http_new(true, &o, &cb, &h), RD_EINVAL);
     o = (rd_http_opts_t){.max_streams = 100000};
     cr_assert_eq(rd_http_new(true, &o, &cb, &h), RD_EINVAL);
-    rd_http_cbs_t nocb = {&u, NULL, on_send};
+    rd_http_cbs_t nocb = {&u, NULL, on_send, NULL};
     cr_assert_eq(rd_http_new(false, NULL, &nocb, &h), RD_EINVAL);
 }
 
@@ -1180,6 +1196,143 @@ Test(http1, graceful_shutdown_answers_what_it_took)
     cr_assert_eq(resp.status, 200);
     cr_assert(!h1_next(&u, &resp));
     cr_assert(rd_http_done(h));
+    free(a);
+    up_free(&u);
+}
+
+/* ---- review findings: backpressure, response budget, non-queries ---- */
+
+Test(http2, not_a_query_is_400)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, true, NULL);
+    u.reject = RD_EINVAL; /* what the resolver side says for a response (QR=1) */
+    cli_t c;
+    cli_init(&c);
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q));
+    int32_t s1 = h2_get_query(&c, q, ql);
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert_eq(c.status[ix(s1)], 400);
+    cr_assert_eq(rd_http_inflight(h), 0);
+    nghttp2_session_del(c.s);
+    up_free(&u);
+}
+
+/* A client that never opens its flow-control window: the answers it cannot receive are held
+ * up to RD_HTTP_CONN_OUT_MAX, then answered 503 without a body. */
+Test(http2, held_responses_are_bounded_per_connection)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, true, NULL);
+    cli_t c;
+    cli_init(&c);
+    nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0}};
+    cr_assert_eq(nghttp2_submit_settings(c.s, NGHTTP2_FLAG_NONE, iv, 1), 0);
+    uint8_t q[512];
+    size_t ql = mkquery("big.example.", 0, q, sizeof(q));
+    enum { N = 40, BIG = 60000 };
+    int32_t sid[N];
+    for (int i = 0; i < N; i++) sid[i] = h2_get_query(&c, q, ql);
+    cr_assert_eq(pump(&c, &u), 0);
+    cr_assert_eq(u.nq, N);
+    uint8_t *big = calloc(1, BIG);
+    memcpy(big, q, ql); /* a header and question; the rest padding octets */
+    big[2] |= 0x80;
+    for (unsigned i = 0; i < N; i++) cr_assert_eq(rd_http_answer(h, u.sid[i], big, BIG), 0);
+    cr_assert_eq(pump(&c, &u), 0);
+    unsigned held = 0, refused = 0;
+    for (int i = 0; i < N; i++) {
+        unsigned st = c.status[ix(sid[i])];
+        cr_assert(st == 200 || st == 503, "stream %d: %u", sid[i], st);
+        held += st == 200;
+        refused += st == 503;
+        if (st == 200) cr_assert_eq(c.body_len[ix(sid[i])], 0, "window 0: no DATA");
+    }
+    cr_assert_leq(held * (size_t)BIG, RD_HTTP_CONN_OUT_MAX);
+    cr_assert_geq(held, RD_HTTP_CONN_OUT_MAX / BIG - 1);
+    cr_assert_eq(refused, N - held);
+    free(big);
+    nghttp2_session_del(c.s);
+    up_free(&u); /* the held copies go with it (LSan) */
+}
+
+/* busy: no request is taken and nothing is sent; the rest of the input is left to the
+ * caller, who feeds it again once the layer below has caught up. */
+Test(http2, busy_takes_no_requests_and_sends_nothing)
+{
+    up_t u;
+    rd_http_t *h = mk_busy(&u, true);
+    u.answer_now = true;
+    cli_t c;
+    cli_init(&c);
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q));
+    int32_t sid[3];
+    for (int i = 0; i < 3; i++) sid[i] = h2_get_query(&c, q, ql);
+    uint8_t in[4096];
+    size_t inl = 0;
+    const uint8_t *p;
+    ssize_t n;
+    while ((n = nghttp2_session_mem_send(c.s, &p)) > 0) {
+        cr_assert_leq(inl + (size_t)n, sizeof(in));
+        memcpy(in + inl, p, (size_t)n);
+        inl += (size_t)n;
+    }
+    u.busy = true;
+    size_t used = 0, off = 0;
+    cr_assert_eq(rd_http_feed_some(h, in, inl, &used), 0);
+    cr_assert_lt(used, inl, "paused before the end");
+    cr_assert_eq(u.nq, 0, "no request taken while busy");
+    cr_assert_eq(u.sent_total, 0, "nothing sent while busy");
+    off += used;
+    /* still busy: a call makes no progress and takes no request */
+    cr_assert_eq(rd_http_feed_some(h, in + off, inl - off, &used), 0);
+    off += used;
+    cr_assert_eq(u.nq, 0);
+    u.busy = false;
+    for (int round = 0; off < inl && round < 100; round++) {
+        cr_assert_eq(rd_http_feed_some(h, in + off, inl - off, &used), 0);
+        off += used;
+    }
+    cr_assert_eq(off, inl);
+    cr_assert_eq(u.nq, 3);
+    cr_assert_eq(pump(&c, &u), 0);
+    for (int i = 0; i < 3; i++) cr_assert_eq(c.status[ix(sid[i])], 200);
+    nghttp2_session_del(c.s);
+    up_free(&u);
+}
+
+Test(http1, busy_parses_nothing_and_holds_answers)
+{
+    up_t u;
+    rd_http_t *h = mk_busy(&u, false);
+    uint8_t q[512];
+    size_t ql = mkquery("example.com.", 0, q, sizeof(q)), al;
+    char *req = get_req(q, ql, NULL);
+    char two[4096];
+    snprintf(two, sizeof(two), "%s%s", req, req);
+    free(req);
+    u.busy = true;
+    size_t used = 1;
+    cr_assert_eq(rd_http_feed_some(h, (const uint8_t *)two, strlen(two), &used), 0);
+    cr_assert_eq(used, 0, "busy: nothing taken");
+    cr_assert_eq(u.nq, 0);
+    u.busy = false;
+    cr_assert_eq(rd_http_feed_some(h, (const uint8_t *)two, strlen(two), &used), 0);
+    cr_assert_eq(used, strlen(two));
+    cr_assert_eq(u.nq, 2);
+    /* an answer while busy waits in its slot */
+    uint8_t *a = build_answer(q, ql, 300, 60, &al);
+    u.busy = true;
+    cr_assert_eq(rd_http_answer(h, u.sid[0], a, al), 0);
+    cr_assert_eq(u.out_len, 0);
+    u.busy = false;
+    cr_assert_eq(rd_http_feed_some(h, NULL, 0, &used), 0);
+    h1resp_t r;
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 200);
+    cr_assert_eq(r.clen, al);
     free(a);
     up_free(&u);
 }
