@@ -3,7 +3,8 @@
 # Usage: scripts/deps.sh build|test|fuzz|bench [EXTRA-PACKAGE...]
 set -euo pipefail
 build=(build-essential cmake pkg-config libcriterion-dev libuv1-dev libwolfssl-dev libnghttp2-dev)
-test=(iproute2 util-linux bind9-dnsutils knot-dnsutils ldnsutils bind9-utils nsd python3 unbound dnsperf)
+test=(iproute2 util-linux bind9-dnsutils knot-dnsutils ldnsutils bind9-utils nsd python3 unbound dnsperf
+      knot-resolver tshark openssl)
 fuzz=(clang-14 libclang-rt-14-dev)
 bench=(libknot-dev dnsperf nsd unbound knot-resolver pdns-recursor bind9-dnsutils)
 want=("${build[@]}")

@@ -48,8 +48,9 @@ typedef struct {
      * starts at its servers (RD=0, referrals below followed); a forward zone's question goes
      * with RD=1 to its udp:// and tcp:// upstreams and the answer is final. Addresses named
      * here are contacted even when allow_loopback_upstreams is false (the operator named
-     * them). tls:// and https:// upstreams are not implemented yet (issue 8): a forward with
-     * only those fails with SERVFAIL, EDE 0, unless forward_first. */
+     * them). tls:// and https:// upstreams (issue 8) are sent as actions with that transport
+     * and the upstream's index; an https:// upstream whose host is a name needs a bootstrap
+     * address (@IP: HOST is never looked up in this version) and is skipped without one. */
     const rd_conf_stub_t *stubs;
     size_t nstubs;
     const rd_conf_forward_t *forwards;
@@ -58,7 +59,15 @@ typedef struct {
 
 /* hints: master-file text of the root hints (rd_root_hints_default() or a file's contents),
  * parsed now: NS records at "." and the A/AAAA of those names. RD_ESYNTAX when it has errors
- * or no usable root server. cache is shared and must outlive the context. opts may be NULL. */
+ * or no usable root server. cache is shared and must outlive the context (and every request
+ * made from it). opts may be NULL.
+ * Root priming (RFC 8109): the first request that needs the root while the cache holds no
+ * root NS set first asks a hints server ". NS" (RD=0, EDNS, DO=1) and caches the answer's NS
+ * set (rank AUTH_ANSWER) and the addresses of those names from the additional section; the
+ * root's servers then come from the cache. One priming at a time per context (the others use
+ * the hints meanwhile); when it fails, the hints are used and priming is retried after
+ * RD_RES_PRIME_RETRY_MS, doubling up to RD_RES_PRIME_RETRY_MAX_MS. When the cached root NS
+ * set expires, the next request primes again. */
 int rd_res_new(rd_cache_t *cache, const char *hints, size_t hints_len, const rd_res_opts_t *opts,
                rd_res_rand_fn rand32, void *rand_ctx, rd_res_t **out);
 void rd_res_free(rd_res_t *res);
@@ -74,7 +83,12 @@ enum { RD_RES_IGNORED = 1 /* not for the outstanding query: keep waiting */ };
 
 typedef struct {
     rd_addr_t server;
-    bool tcp;
+    bool tcp; /* a stream transport (TCP, TLS or HTTPS): no 0x20, no TC retry */
+    /* How to reach server (enum rd_upstream_proto): UDP or TCP for authoritative servers;
+     * for a forward: upstream its configured scheme (issue 8), and upstream is its index for
+     * rd_res_upstream() (-1 for anything else). */
+    uint8_t transport;
+    int upstream;
     const uint8_t *wire; /* the query, owned by the request, valid until the next step */
     size_t len;
     uint16_t id;
@@ -105,6 +119,16 @@ int rd_req_reply(rd_req_t *req, uint32_t token, const rd_addr_t *from, const uin
                  size_t len, uint64_t now_ms);
 /* The outstanding query timed out (0), or token is stale (RD_RES_IGNORED). */
 int rd_req_timeout(rd_req_t *req, uint32_t token, uint64_t now_ms);
+/* The outstanding query failed in the transport for a reason the client should learn when no
+ * other server answers (e.g. the TLS certificate of a forward upstream did not verify):
+ * handled like a timeout for server choice (another upstream is tried, the failing one is
+ * backed off), and if the request then fails, it fails with this RFC 8914 info code and
+ * reason (a static string) instead of the generic ones. RD_RES_IGNORED for a stale token. */
+int rd_req_try_failed(rd_req_t *req, uint32_t token, int ede, const char *reason, uint64_t now_ms);
+/* A configured forward upstream (rd_res_action_t.upstream): the engine's own copy of the
+ * rd_conf_upstream_t (URI, authentication name, path, pins), valid as long as res. NULL for
+ * an index out of range. */
+const rd_conf_upstream_t *rd_res_upstream(const rd_res_t *res, int index);
 
 /* What a finished request found (pointers into the request, valid until rd_req_free). */
 typedef struct {
@@ -116,6 +140,7 @@ typedef struct {
     const char *reason;        /* why it failed (debug logs); NULL on success */
     unsigned queries;          /* upstream queries sent */
     unsigned timeouts;         /* of which timed out */
+    const char *note;          /* for a debug log line (e.g. root priming failed), or NULL */
 } rd_req_result_t;
 void rd_req_result(const rd_req_t *req, rd_req_result_t *out);
 

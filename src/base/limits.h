@@ -278,6 +278,10 @@
 #define RD_UP_IDLE_MS 10000u
 /* TCP connect plus TLS handshake of an upstream connection. */
 #define RD_UP_HANDSHAKE_MS 5000u
+/* An upstream connection with queries outstanding from which nothing at all arrives for this
+ * long is dropped (a hung server, a middlebox that forgot the flow: TCP alone would take
+ * minutes to notice). Above RD_RES_RTO_MAX_MS, the longest a try is waited for. */
+#define RD_UP_STALL_MS 5000u
 /* After a failed connection (refused, handshake or certificate failure) new tries to that
  * upstream fail at once for this long: a flood of client queries does not become a flood of
  * handshakes and log lines; the engine backs the upstream off meanwhile (infra.c). */

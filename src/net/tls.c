@@ -4,8 +4,11 @@
  * ciphertext straight to the transport, which queues what the socket does not take. */
 #include <wolfssl/options.h>
 
+#include <wolfssl/error-ssl.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/chacha20_poly1305.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/hmac.h>
 
@@ -19,6 +22,7 @@
 #include "base/limits.h"
 #include "net/tls.h"
 #include "server/server.h"
+#include "wire/encoding.h"
 
 struct rd_tls_ctx {
     WOLFSSL_CTX *ctx;
@@ -31,6 +35,13 @@ struct rd_tls {
     enum rd_tls_state state;
     rd_tls_send_cb send;
     void *send_ctx;
+    /* client side (forward upstreams): checks after the handshake, and why it failed */
+    bool client;
+    bool want_h2; /* DoH: the server must select h2 (RFC 8484 s5.2) */
+    size_t npins; /* SPKI SHA-256 pins: one must match (RFC 7858 s4.2) */
+    uint8_t (*pins)[32];
+    char why[160];
+    bool auth_failed; /* why is about authentication (certificate, name, pin, ALPN) */
     size_t in_len;
     uint8_t in[RD_TLS_IN_BUF];
 };
@@ -39,6 +50,9 @@ struct rd_tls {
 static uv_mutex_t g_mtx;
 static rd_tls_ctx_t *g_cur;
 static bool g_init;
+/* wolfSSL initialised for upstream clients (set before workers start, cleared after they are
+ * joined: workers only read it) */
+static bool g_client_init;
 /* RFC 8446 s4.6.1 tickets are sealed with keys derived from one secret made at start and
  * shared by every worker (and every certificate generation), so a client resumes whichever
  * worker it reaches. The key rotates every RD_TLS_TICKET_ROTATE_S without locks: the key of
@@ -241,7 +255,7 @@ bool rd_tls_enabled(void)
 void rd_tls_thread_done(void)
 {
 #ifdef FP_ECC
-    if (g_init) wc_ecc_fp_free();
+    if (g_init || g_client_init) wc_ecc_fp_free();
 #endif
 }
 
@@ -281,6 +295,7 @@ void rd_tls_free(rd_tls_t *t)
     if (!t) return;
     if (t->ssl) wolfSSL_free(t->ssl);
     ctx_unref(t->ctx);
+    free(t->pins);
     free(t);
 }
 
@@ -301,6 +316,229 @@ size_t rd_tls_buffered(const rd_tls_t *t)
     return t->in_len;
 }
 
+/* ---- client side ---- */
+
+/* Why a client handshake failed, in words for the operator's log (the codes DEPENDENCIES.md
+ * lists for wolfSSL 5.5). */
+static void client_why(rd_tls_t *t, int e)
+{
+    const char *w;
+    switch (e) {
+    case ASN_NO_SIGNER_E: w = "certificate not signed by a trusted CA"; break;
+    case ASN_SELF_SIGNED_E: w = "self-signed certificate"; break;
+    case ASN_AFTER_DATE_E: w = "certificate expired"; break;
+    case ASN_BEFORE_DATE_E: w = "certificate not yet valid"; break;
+    case ASN_SIG_CONFIRM_E: w = "certificate signature does not verify"; break;
+    case DOMAIN_NAME_MISMATCH:
+    case IPADDR_MISMATCH: w = "certificate does not match the authentication name"; break;
+    case FATAL_ERROR: w = "the server sent a fatal alert"; break;
+    case SOCKET_ERROR_E:
+    case SOCKET_PEER_CLOSED_E: w = "connection closed during the handshake"; break;
+    default: w = NULL;
+    }
+    t->auth_failed = e != FATAL_ERROR && e != SOCKET_ERROR_E && e != SOCKET_PEER_CLOSED_E &&
+                     (w != NULL || e == VERIFY_CERT_ERROR);
+    if (w)
+        snprintf(t->why, sizeof(t->why), "TLS handshake failed: %s (%d)", w, e);
+    else
+        snprintf(t->why, sizeof(t->why), "TLS handshake failed: %d (%s)", e,
+                 wolfSSL_ERR_reason_error_string(e));
+}
+
+/* SHA-256 of the SubjectPublicKeyInfo of the server's end-entity certificate (RFC 7469
+ * s2.4), from the chain the session keeps (SESSION_CERTS). */
+static int peer_spki_hash(rd_tls_t *t, uint8_t h[32])
+{
+    WOLFSSL_X509_CHAIN *ch = wolfSSL_get_peer_chain(t->ssl);
+    if (!ch || wolfSSL_get_chain_count(ch) < 1) return RD_EINVAL;
+    const unsigned char *der = wolfSSL_get_chain_cert(ch, 0);
+    int len = wolfSSL_get_chain_length(ch, 0);
+    if (!der || len <= 0) return RD_EINVAL;
+    int r = RD_EINVAL;
+    unsigned char *spki = NULL;
+    WOLFSSL_EVP_PKEY *pk = NULL;
+    WOLFSSL_X509 *x = wolfSSL_X509_d2i(NULL, der, len);
+    if (!x || !(pk = wolfSSL_X509_get_pubkey(x))) goto out;
+    int n = wolfSSL_i2d_PUBKEY(pk, &spki);
+    if (n > 0 && spki && wc_Sha256Hash(spki, (word32)n, h) == 0) r = 0;
+out:
+    if (spki) XFREE(spki, NULL, DYNAMIC_TYPE_OPENSSL);
+    if (pk) wolfSSL_EVP_PKEY_free(pk);
+    if (x) wolfSSL_X509_free(x);
+    return r;
+}
+
+/* After a complete client handshake: the pins (when configured; a resumed session was pinned
+ * when it was made and carries no certificate) and, for DoH, ALPN h2: wolfSSL does not fail
+ * when the server sends no ALPN at all (DEPENDENCIES.md). */
+static int client_checks(rd_tls_t *t)
+{
+    if (t->npins && !rd_tls_resumed(t)) {
+        uint8_t h[32];
+        bool ok = false;
+        if (peer_spki_hash(t, h) == 0)
+            for (size_t i = 0; i < t->npins && !ok; i++) ok = memcmp(h, t->pins[i], 32) == 0;
+        if (!ok) {
+            char got[48] = "?";
+            if (peer_spki_hash(t, h) == 0) {
+                rd__b64_encode(h, sizeof(h), got);
+                got[rd__b64_encoded_len(sizeof(h))] = '\0';
+            }
+            snprintf(t->why, sizeof(t->why), "no tls-pin matches the server's key (its pin is %s)",
+                     got);
+            t->auth_failed = true;
+            return RD_EIO;
+        }
+    }
+    if (t->want_h2 && rd_tls_alpn(t) != RD_TLS_ALPN_H2) {
+        snprintf(t->why, sizeof(t->why), "the server did not select HTTP/2 with ALPN");
+        t->auth_failed = true;
+        return RD_EIO;
+    }
+    return 0;
+}
+
+int rd_tls_client_global_init(void)
+{
+    if (wolfSSL_Init() != WOLFSSL_SUCCESS) return RD_EIO;
+    g_client_init = true;
+    return 0;
+}
+
+void rd_tls_client_global_free(void)
+{
+    if (!g_client_init) return;
+    g_client_init = false;
+    wolfSSL_Cleanup();
+}
+
+int rd_tls_client_ctx_new(const char *ca_file, rd_tls_ctx_t **out)
+{
+    rd_tls_ctx_t *c = calloc(1, sizeof(*c));
+    if (!c) return RD_ENOMEM;
+    atomic_init(&c->refs, 1);
+    c->ctx = wolfSSL_CTX_new(wolfSSLv23_client_method());
+    if (!c->ctx) goto fail;
+    /* RFC 8996, RFC 7525 s3.1 (TLS 1.2 at least), AEAD suites only (RFC 7525 s4.2) */
+    if (wolfSSL_CTX_SetMinVersion(c->ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_set_cipher_list(c->ctx, suites) != WOLFSSL_SUCCESS)
+        goto fail;
+    int ok = ca_file ? wolfSSL_CTX_load_verify_locations(c->ctx, ca_file, NULL)
+                     : wolfSSL_CTX_load_system_CA_certs(c->ctx);
+    if (ok != WOLFSSL_SUCCESS) {
+        rd_log_error("tls: cannot load the trust anchors from %s",
+                     ca_file ? ca_file : "the system store (/etc/ssl/certs)");
+        goto fail;
+    }
+    wolfSSL_CTX_set_verify(c->ctx, WOLFSSL_VERIFY_PEER, NULL);
+    wolfSSL_CTX_SetIORecv(c->ctx, io_recv);
+    wolfSSL_CTX_SetIOSend(c->ctx, io_send);
+    *out = c;
+    return 0;
+fail:
+    ctx_unref(c);
+    return RD_EINVAL;
+}
+
+void rd_tls_ctx_release(rd_tls_ctx_t *c)
+{
+    ctx_unref(c);
+}
+
+static bool is_ip_literal(const char *s)
+{
+    rd_addr_t a;
+    return rd_addr_parse(s, strlen(s), 0, &a) == 0;
+}
+
+/* The name wolfSSL compares with the certificate: host names and IPv4 literals as they are;
+ * an IPv6 literal in the form wolfSSL 5.5 prints iPAddress subjectAltNames in (eight groups of
+ * four upper-case hex digits: "::1" is "0000:...:0001"), or "::1" would never match. */
+static const char *san_form(const char *name, char *buf, size_t cap)
+{
+    rd_addr_t a;
+    if (rd_addr_parse(name, strlen(name), 0, &a) != 0 || a.family != 6 || cap < 40) return name;
+    for (int i = 0; i < 8; i++)
+        snprintf(buf + 5 * i, cap - 5 * (size_t)i, i < 7 ? "%02X%02X:" : "%02X%02X", a.addr[2 * i],
+                 a.addr[2 * i + 1]);
+    return buf;
+}
+
+int rd_tls_client_new(rd_tls_ctx_t *c, const rd_tls_client_opts_t *o, rd_tls_send_cb send,
+                      void *send_ctx, rd_tls_t **out)
+{
+    rd_tls_t *t = malloc(sizeof(*t));
+    if (!t) return RD_ENOMEM;
+    memset(t, 0, offsetof(rd_tls_t, in));
+    t->send = send;
+    t->send_ctx = send_ctx;
+    t->state = RD_TLS_HANDSHAKE;
+    t->client = true;
+    t->want_h2 = o->h2;
+    t->ctx = c;
+    atomic_fetch_add(&c->refs, 1);
+    if (o->npins) {
+        if (!(t->pins = calloc(o->npins, sizeof(*t->pins)))) goto fail;
+        for (size_t i = 0; i < o->npins; i++) {
+            rd__b64_dec_t d;
+            size_t n = 0;
+            rd__b64_dec_init(&d);
+            if (rd__b64_dec_feed(&d, o->pins[i], strlen(o->pins[i]), t->pins[t->npins], 32, &n) ==
+                    0 &&
+                rd__b64_dec_final(&d) == 0 && n == 32)
+                t->npins++; /* the configuration checked it; a bad one simply never matches */
+        }
+    }
+    t->ssl = wolfSSL_new(c->ctx);
+    if (!t->ssl) goto fail;
+    wolfSSL_SetIOReadCtx(t->ssl, t);
+    wolfSSL_SetIOWriteCtx(t->ssl, t);
+    if (o->auth_name) {
+        /* RFC 8310 s8.1: the authentication domain name is checked against the certificate
+         * (subjectAltName, wolfSSL also matches IP addresses) and sent as SNI, except an IP
+         * literal (RFC 6066 s3 allows host names only). */
+        char v6[48];
+        if (wolfSSL_check_domain_name(t->ssl, san_form(o->auth_name, v6, sizeof(v6))) !=
+            WOLFSSL_SUCCESS)
+            goto fail;
+        if (!is_ip_literal(o->auth_name) &&
+            wolfSSL_UseSNI(t->ssl, WOLFSSL_SNI_HOST_NAME, o->auth_name,
+                           (unsigned short)strlen(o->auth_name)) != WOLFSSL_SUCCESS)
+            goto fail;
+    } else {
+        /* tls://IP without #AUTHNAME is pinned (the configuration requires it): RFC 7858 s4.2
+         * out-of-band key-pinned privacy, the pin is the authentication. */
+        wolfSSL_set_verify(t->ssl, WOLFSSL_VERIFY_NONE, NULL);
+    }
+    char dot[] = "dot", h2[] = "h2";
+    char *alpn = o->h2 ? h2 : dot;
+    if (wolfSSL_UseALPN(t->ssl, alpn, (unsigned)strlen(alpn), WOLFSSL_ALPN_CONTINUE_ON_MISMATCH) !=
+        WOLFSSL_SUCCESS)
+        goto fail;
+    if (o->session) (void)wolfSSL_set_session(t->ssl, o->session); /* a stale one: full handshake */
+    *out = t;
+    return 0;
+fail:
+    rd_tls_free(t);
+    return RD_ENOMEM;
+}
+
+const char *rd_tls_error(const rd_tls_t *t, bool *auth)
+{
+    *auth = t->auth_failed;
+    return t->why[0] ? t->why : NULL;
+}
+
+void *rd_tls_session_get(rd_tls_t *t)
+{
+    return t->state == RD_TLS_OPEN ? wolfSSL_get1_session(t->ssl) : NULL;
+}
+
+void rd_tls_session_free(void *s)
+{
+    if (s) wolfSSL_SESSION_free(s);
+}
+
 static int fail(rd_tls_t *t, const char *what, int err)
 {
     rd_log_debug("tls: %s failed: %d (%s)", what, err, wolfSSL_ERR_reason_error_string(err));
@@ -312,11 +550,16 @@ int rd_tls_read(rd_tls_t *t, uint8_t *out, size_t cap, size_t *got)
 {
     *got = 0;
     if (t->state == RD_TLS_HANDSHAKE) {
-        int r = wolfSSL_accept(t->ssl);
+        int r = t->client ? wolfSSL_connect(t->ssl) : wolfSSL_accept(t->ssl);
         if (r != WOLFSSL_SUCCESS) {
             int e = wolfSSL_get_error(t->ssl, r);
             if (e == WOLFSSL_ERROR_WANT_READ || e == WOLFSSL_ERROR_WANT_WRITE) return 0;
+            if (t->client) client_why(t, e);
             return fail(t, "handshake", e);
+        }
+        if (t->client && client_checks(t) != 0) {
+            t->state = RD_TLS_FAILED;
+            return RD_EIO;
         }
         t->state = RD_TLS_OPEN;
     }

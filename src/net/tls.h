@@ -72,6 +72,35 @@ bool rd_tls_resumed(rd_tls_t *t);
 /* Ciphertext received and not yet consumed. */
 size_t rd_tls_buffered(const rd_tls_t *t);
 
+/* ---- client side: forward upstreams over DoT and DoH (src/net/upstream*.c) ---- */
+/* wolfSSL for the clients, whether or not we serve TLS: main thread, before workers start,
+ * and after they are joined (wolfSSL counts Init/Cleanup pairs). */
+int rd_tls_client_global_init(void);
+void rd_tls_client_global_free(void);
+/* A client context: trust anchors from ca_file (PEM, tls-ca-file) or, when NULL, the system
+ * store (/etc/ssl/certs); TLS 1.2 or 1.3, AEAD suites. Built and used by one worker thread. */
+int rd_tls_client_ctx_new(const char *ca_file, rd_tls_ctx_t **out);
+/* Drops the creator's reference (connections keep theirs). */
+void rd_tls_ctx_release(rd_tls_ctx_t *c);
+typedef struct {
+    const char *auth_name; /* SNI and the name the certificate must match; NULL: pins only */
+    char *const *pins;     /* tls-pin: base64 SPKI SHA-256; one must match when any is given */
+    size_t npins;
+    bool h2;       /* DoH: offer ALPN h2 and require it; DoT: offer "dot" */
+    void *session; /* rd_tls_session_get of an earlier connection: resumption, or NULL */
+} rd_tls_client_opts_t;
+/* A client connection (call rd_tls_read once the socket is connected: the client speaks
+ * first). A handshake that fails verification, a pin mismatch or a missing h2 is fatal
+ * (RD_TLS_FAILED); rd_tls_error says why. */
+int rd_tls_client_new(rd_tls_ctx_t *c, const rd_tls_client_opts_t *o, rd_tls_send_cb send,
+                      void *send_ctx, rd_tls_t **out);
+/* auth: the failure is about authentication (certificate, name, pin, ALPN), not the network */
+const char *rd_tls_error(const rd_tls_t *t, bool *auth);
+/* The session to resume with later (owned by the caller), NULL if none; in TLS 1.3 the ticket
+ * comes after the handshake, so take it after the first response. */
+void *rd_tls_session_get(rd_tls_t *t);
+void rd_tls_session_free(void *s);
+
 /* ---- certificates (src/net/tls_cert.c), internal to src/net ---- */
 /* The certificate and key files to serve: the configured ones, or a self-signed ECDSA P-256
  * pair in the state directory, generated on first use. Paths are malloc'd. */

@@ -67,8 +67,12 @@ static int copy_policy(rd_res_t *res)
         z->forward_first = fw->forward_first;
         for (size_t j = 0; j < fw->nupstreams && z->naddr < RD_RES_NS_PER_CUT; j++) {
             const rd_conf_upstream_t *u = &fw->upstreams[j];
-            if (u->proto != RD_UP_UDP && u->proto != RD_UP_TCP) continue; /* issue 8 */
-            z->tcp[z->naddr] = u->proto == RD_UP_TCP;
+            if (u->addr.family == 0) continue; /* https:// to a name without @BOOTSTRAP */
+            int up = rd__res_add_upstream(res, u);
+            if (up < 0) return up;
+            z->tcp[z->naddr] = u->proto != RD_UP_UDP; /* TCP, TLS, HTTPS: streams */
+            z->proto[z->naddr] = u->proto;
+            z->up[z->naddr] = (int16_t)up;
             z->addr[z->naddr++] = u->addr;
         }
     }
@@ -106,6 +110,8 @@ static void cut_from_policy(rd__cut_t *cut, const rd__pzone_t *z)
         ns->naddr = 1;
         ns->addr[0] = z->addr[i];
         ns->tcp = z->tcp[i];
+        ns->proto = z->forward ? z->proto[i] : 0;
+        ns->up = z->forward ? z->up[i] : -1;
         ns->looked_up = RD__LOOKED_A | RD__LOOKED_AAAA;
     }
 }
@@ -156,6 +162,7 @@ int rd_res_new(rd_cache_t *cache, const char *hints, size_t hints_len, const rd_
     }
     for (unsigned i = 0; i < cut->nns; i++)
         for (unsigned j = 0; j < cut->ns[i].naddr; j++) cut->ns[i].addr[j].port = o->upstream_port;
+    cut->hints = true;
     if ((r = copy_policy(res)) != 0) {
         rd_res_free(res);
         return r;
@@ -170,6 +177,7 @@ int rd_res_new(rd_cache_t *cache, const char *hints, size_t hints_len, const rd_
 void rd_res_free(rd_res_t *res)
 {
     if (!res) return;
+    rd__res_free_upstreams(res);
     free(res->pzones);
     free(res->infra);
     free(res);
@@ -194,6 +202,8 @@ int rd_req_new(rd_res_t *res, const uint8_t *qname, uint16_t qtype, uint16_t qcl
     req->start_ms = now_ms;
     req->deadline_ms = now_ms + res->opts.time_limit_ms;
     req->ede = -1;
+    req->up = -1;
+    req->tr_ede = -1;
     req->nplan = 1;
     rd__goal_t *g = &req->plan[0];
     memcpy(g->qname, req->qname, len);
@@ -211,6 +221,10 @@ void rd_req_set_norec(rd_req_t *req)
 void rd_req_free(rd_req_t *req)
 {
     if (!req) return;
+    if (req->priming) {
+        /* Dropped while priming (the shell gave up on it): the next request primes. */
+        req->res->prime_state = RD__PRIME_IDLE;
+    }
     rd_arena_free(&req->arena);
     free(req);
 }
@@ -578,9 +592,16 @@ static int pick_server(rd_req_t *req, rd__goal_t *g, uint64_t now_ms)
         const rd_addr_t *a = pool[(rnd / 100) % m];
         if (cut->ntried < RD_RES_QUERIES_PER_CUT) cut->tried[cut->ntried++] = *a;
         bool tcp = false;
+        req->proto = 0;
+        req->up = -1;
         if (cut->forward)
             for (unsigned i = 0; i < cut->nns; i++)
-                if (cut->ns[i].tcp && rd__iter_addr_eq(&cut->ns[i].addr[0], a)) tcp = true;
+                if (rd__iter_addr_eq(&cut->ns[i].addr[0], a)) {
+                    tcp = cut->ns[i].tcp;
+                    req->proto = cut->ns[i].proto; /* the route: udp, tcp, tls, https */
+                    req->up = cut->ns[i].up;
+                    break;
+                }
         int r = build_query(req, g, a, tcp, now_ms);
         return r ? r : PICK_SENT;
     }
@@ -618,11 +639,60 @@ static void fill_action(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
         t = (uint32_t)(req->deadline_ms - now_ms);
     act->server = req->target;
     act->tcp = req->tcp;
+    act->upstream = req->up;
+    /* TLS and HTTPS upstreams keep their transport; the rest is UDP, or TCP after TC=1. */
+    act->transport = req->proto == RD_UP_TLS || req->proto == RD_UP_HTTPS ? req->proto
+                     : req->tcp                                           ? RD_UP_TCP
+                                                                          : RD_UP_UDP;
     act->wire = req->qwire;
     act->len = req->qlen;
     act->id = req->id;
     act->timeout_ms = t;
     act->token = req->token;
+}
+
+/* ---- root priming (RFC 8109) ---- */
+
+/* The goal on top found only the hints for the root: when this worker is not priming already
+ * (nor backing off after a failure) and this request has not primed yet, a priming goal goes
+ * on top of it. Returns true when it did. */
+static bool prime_start(rd_req_t *req, uint64_t now_ms)
+{
+    rd_res_t *res = req->res;
+    if (req->norec || req->prime_tried || req->nplan >= RD_RES_PLAN_MAX) return false;
+    if (res->prime_state == RD__PRIME_RUNNING) return false;
+    if (res->prime_state == RD__PRIME_BACKOFF && now_ms < res->prime_retry_ms) return false;
+    rd__goal_t *p = &req->plan[req->nplan++];
+    memset(p, 0, sizeof(*p));
+    p->qname[0] = 0;
+    p->qtype = RD_TYPE_NS;
+    p->sub = true;
+    p->sub_ns = -1;
+    p->prime = true;
+    p->state = RD__G_START;
+    res->prime_state = RD__PRIME_RUNNING;
+    req->priming = true;
+    req->prime_tried = true;
+    return true;
+}
+
+/* The priming goal ended. On failure the hints serve (RFC 8109 s3 leaves the fallback to the
+ * resolver) and priming waits, with a doubling backoff, before it is tried again. */
+static void prime_end(rd_req_t *req, bool ok, uint64_t now_ms)
+{
+    rd_res_t *res = req->res;
+    req->priming = false;
+    if (ok) {
+        res->prime_state = RD__PRIME_IDLE;
+        res->prime_fails = 0;
+        return;
+    }
+    if (res->prime_fails < 16) res->prime_fails++;
+    uint64_t wait = (uint64_t)RD_RES_PRIME_RETRY_MS << (res->prime_fails - 1);
+    if (wait > RD_RES_PRIME_RETRY_MAX_MS) wait = RD_RES_PRIME_RETRY_MAX_MS;
+    res->prime_state = RD__PRIME_BACKOFF;
+    res->prime_retry_ms = now_ms + wait;
+    req->note = "root priming (RFC 8109) failed: using the root hints";
 }
 
 static bool over_limits(rd_req_t *req, const rd__goal_t *g, uint64_t now_ms)
@@ -647,6 +717,15 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
     int r;
     switch (g->state) {
     case RD__G_START:
+        if (g->prime) {
+            /* RFC 8109 s3: ". NS" to the hints' servers, whatever the cache holds. */
+            g->cut = rd_arena_alloc(&req->arena, sizeof(*g->cut));
+            if (!g->cut) return RD_ENOMEM;
+            *g->cut = req->res->hints.cut;
+            g->no_min = true;
+            g->state = RD__G_QUERY;
+            return 0;
+        }
         r = rd__iter_from_cache(req, g, now_s);
         if (r < 0) return r;
         if (req->done) return RD_RES_DONE;
@@ -670,7 +749,8 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
         if (pz && pz->forward) {
             if (pz->naddr == 0) {
                 if (!pz->forward_first) {
-                    rd__iter_fail(req, RD__EDE_OTHER, "DoT/DoH upstreams not implemented yet");
+                    rd__iter_fail(req, RD__EDE_OTHER,
+                                  "no usable forward upstream (https:// needs @BOOTSTRAP-IP)");
                     return RD_RES_DONE;
                 }
                 g->no_policy = true;
@@ -686,6 +766,7 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
         }
         g->cut = find_cut(req, g->qname, now_s, pz);
         if (!g->cut) return RD_ENOMEM;
+        if (g->cut->hints && prime_start(req, now_ms)) return 0; /* this goal starts again */
         g->state = RD__G_QUERY;
         return 0;
     case RD__G_QUERY:
@@ -733,14 +814,19 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
     case RD__G_DONE:
     case RD__G_FAILED:
         if (g->sub) {
+            bool prime = g->prime;
+            if (prime) prime_end(req, g->state == RD__G_DONE, now_ms);
             req->nplan--;
-            rd__iter_top(req)->state = RD__G_QUERY;
+            /* after priming the goal below looks for its cut again: the primed root now */
+            rd__iter_top(req)->state = prime ? RD__G_START : RD__G_QUERY;
             return 0;
         }
         if (g->state == RD__G_FAILED) {
             /* RFC 8914 s4.23: 23 when servers were reached but spoke garbage; otherwise 22
              * (dead, refusing, lame or not allowed: no authority could be reached). */
-            if (g->cut && g->cut->forward)
+            if (g->cut && g->cut->forward && req->tr_reason)
+                rd__iter_fail(req, req->tr_ede, req->tr_reason); /* e.g. TLS authentication */
+            else if (g->cut && g->cut->forward)
                 rd__iter_fail(req, RD__EDE_NO_REACHABLE, "no forward upstream answered");
             else if (req->malformed && !req->timeouts)
                 rd__iter_fail(req, RD__EDE_NETWORK, "the zone's servers sent malformed replies");
@@ -764,6 +850,7 @@ int rd_req_step(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
     for (int i = 0; i < RD_RES_STEP_LOOPS; i++) {
         if (rd__iter_top(req)->state == RD__G_WAIT) return RD_RES_WAIT;
         if (now_ms >= req->deadline_ms) {
+            if (req->priming) prime_end(req, false, now_ms);
             rd__iter_fail(req, RD__EDE_NO_REACHABLE, "time limit per client query reached");
             rd__iter_remember_failure(req, now_ms);
             return RD_RES_DONE;
@@ -834,8 +921,10 @@ int rd_req_reply(rd_req_t *req, uint32_t token, const rd_addr_t *from, const uin
         q->rclass != req->qclass || !question_name_ok(req, qn))
         return RD_RES_IGNORED;
     /* It is the reply to our query: from here on it is consumed. RTT samples over UDP only
-     * (a TCP try includes the handshake). */
-    if (!req->tcp) {
+     * (a TCP try includes the handshake), and over TLS/HTTPS upstreams, whose connections are
+     * reused (issue 8: the fastest one is preferred; a new connection's handshake is in its
+     * first sample, which the smoothing absorbs). */
+    if (!req->tcp || req->proto == RD_UP_TLS || req->proto == RD_UP_HTTPS) {
         uint64_t rtt = now_ms > req->sent_ms ? now_ms - req->sent_ms : 0;
         rd__infra_rtt(req->res->infra, &req->target, rtt > 60000 ? 60000 : (uint32_t)rtt, now_ms);
     }
@@ -882,4 +971,5 @@ void rd_req_result(const rd_req_t *req, rd_req_result_t *out)
     out->reason = req->reason;
     out->queries = req->queries;
     out->timeouts = req->timeouts;
+    out->note = req->note;
 }

@@ -17,7 +17,9 @@ enum { RD__LOOKED_A = 1, RD__LOOKED_AAAA = 2 };
 typedef struct {
     uint8_t name[RD_NAME_MAX];
     uint8_t naddr;
-    bool tcp;          /* forward zones: a tcp:// upstream */
+    bool tcp;          /* forward zones: a tcp://, tls:// or https:// upstream */
+    uint8_t proto;     /* forward zones: enum rd_upstream_proto of the upstream, else 0 */
+    int16_t up;        /* forward zones: index in rd_res.ups, else -1 */
     uint8_t looked_up; /* address lookups tried, at most once per type per cut (RD__LOOKED_*) */
     rd_addr_t addr[RD_RES_ADDRS_PER_NS];
 } rd__ns_t;
@@ -39,15 +41,18 @@ typedef struct {
     bool configured; /* stub or forward servers named by the operator (loopback allowed) */
     bool forward;    /* forward zone: RD=1 to the upstreams, their answer is final */
     bool forward_first; /* forward zone: fall back to recursion when no upstream answers */
+    bool hints;         /* the root from the hints file, not primed (RFC 8109) */
 } rd__cut_t;
 
 /* A stub: or forward: zone (rd_res_opts_t), copied at rd_res_new. */
 typedef struct {
     uint8_t name[RD_NAME_MAX];
     bool forward, forward_first;
-    unsigned naddr; /* forward: udp:// and tcp:// upstreams only */
+    unsigned naddr; /* forward: upstreams with an address (https:// needs a bootstrap) */
     rd_addr_t addr[RD_RES_NS_PER_CUT];
     bool tcp[RD_RES_NS_PER_CUT];
+    uint8_t proto[RD_RES_NS_PER_CUT]; /* forward: enum rd_upstream_proto */
+    int16_t up[RD_RES_NS_PER_CUT];    /* forward: index in rd_res.ups */
 } rd__pzone_t;
 
 /* Why the next step asks the same server again. */
@@ -82,12 +87,20 @@ typedef struct {
     unsigned min_queries;
     bool no_min;
     bool no_policy; /* forward_first fell back: ignore stub/forward zones for this goal */
+    bool prime;     /* root priming (RFC 8109): ". NS" to a hints server, for the goal below */
 } rd__goal_t;
 
 typedef struct {
     rd__cut_t cut; /* ".": the hints' servers and addresses */
     uint32_t ttl;  /* of the hints' NS records (norec referrals to the root) */
 } rd__hints_t;
+
+/* Root priming (RFC 8109) of one worker's engine (house rule 8). */
+enum rd__prime_state {
+    RD__PRIME_IDLE = 0, /* the next request that finds no cached root NS primes */
+    RD__PRIME_RUNNING,  /* one request is priming; the others use the hints meanwhile */
+    RD__PRIME_BACKOFF,  /* it failed: the hints until prime_retry_ms */
+};
 
 struct rd_res {
     rd_cache_t *cache;
@@ -98,6 +111,11 @@ struct rd_res {
     rd__infra_t *infra;  /* per-worker server table and failure cache (infra.c) */
     rd__pzone_t *pzones; /* stub and forward zones */
     unsigned npzones;
+    rd_conf_upstream_t *ups; /* forward upstreams, deep copies (rd_res_upstream) */
+    unsigned nups;
+    int prime_state;         /* enum rd__prime_state */
+    unsigned prime_fails;    /* consecutive failed primings (the backoff doubles) */
+    uint64_t prime_retry_ms; /* BACKOFF: no priming before then */
 };
 
 struct rd_req {
@@ -113,6 +131,10 @@ struct rd_req {
     /* the outstanding (or last) upstream query */
     rd_addr_t target;
     bool tcp;
+    uint8_t proto; /* forward upstream: its enum rd_upstream_proto (0: plain UDP/TCP) */
+    int16_t up;    /* forward upstream: index in res->ups, else -1 */
+    int tr_ede;    /* rd_req_try_failed: EDE and reason for the failure, if it comes to that */
+    const char *tr_reason;
     int retry;          /* enum rd__retry: the next step asks req->target again */
     bool edns;          /* the outstanding query carries an OPT record */
     bool used_0x20;     /* its name went out in random case (draft-vixie-dnsext-dns0x20) */
@@ -134,6 +156,9 @@ struct rd_req {
     unsigned queries, timeouts, cnames;
     unsigned malformed; /* replies that did not parse */
     bool norec;         /* RD=0 (access-control allow_snoop): the cache only, never upstream */
+    bool priming;       /* this request runs the worker's root priming (res->prime_state) */
+    bool prime_tried;   /* it primed once already: never twice per request */
+    const char *note;   /* something worth a debug log line (rd_req_result_t.note) */
     /* result */
     int rcode;
     rd_cache_rrset_t ans[RD_RES_ANSWER_RRSETS];
@@ -171,6 +196,11 @@ enum { RD__FROM_CACHE_MISS = 0, RD__FROM_CACHE_DONE = 1 };
 int rd__iter_from_cache(rd_req_t *req, rd__goal_t *g, uint64_t now_s);
 /* RD=0 miss: the closest delegation known becomes the result (see rd_req_set_norec). */
 int rd__iter_norec_referral(rd_req_t *req, const uint8_t *qname, uint64_t now_s);
+
+/* upstreams.c: forward upstreams copied into the context (rd_res_upstream). Returns the
+ * index of the copy or a negative RD_E code. */
+int rd__res_add_upstream(rd_res_t *res, const rd_conf_upstream_t *u);
+void rd__res_free_upstreams(rd_res_t *res);
 
 /* iter_reply.c: classifies a verified reply for the top goal and moves its state. */
 int rd__iter_classify(rd_req_t *req, const rd_msg_t *m, uint64_t now_ms);

@@ -359,6 +359,35 @@ static int classify_forward(rd_req_t *req, rd__goal_t *g, const rd_msg_t *m, uin
     return goal_negative(req, g, m, cur, rcode == RD_RCODE_NXDOMAIN, false, now_ms);
 }
 
+/* The priming answer (RFC 8109 s4): NOERROR, AA, the root's NS RRset in the answer section.
+ * It is cached as authoritative answer data (it replaces whatever referral-ranked root NS set
+ * there was) and the addresses of those names found in the additional section as
+ * additional-ranked data: everything is below the root, so in bailiwick (RFC 8109 s4.1 notes
+ * the root servers may not return them all; the hints fill the gaps in find_cut). Anything
+ * else: the next hints server. */
+static int classify_prime(rd_req_t *req, rd__goal_t *g, const rd_msg_t *m, uint64_t now_ms)
+{
+    static const uint8_t root[1] = {0};
+    static const uint16_t types[2] = {RD_TYPE_A, RD_TYPE_AAAA};
+    if (rd_msg_rcode(m) != RD_RCODE_NOERROR || !(m->flags & RD_F_AA)) return 0;
+    rd_cache_rrset_t ns;
+    int r = collect(req, m, RD_SEC_AN, root, RD_TYPE_NS, &ns);
+    if (r <= 0) return r;
+    cache_put(req, &ns, RD_CACHE_RANK_AUTH_ANSWER, now_ms);
+    for (unsigned i = 0; i < ns.count && i < RD_RES_NS_PER_CUT; i++) {
+        size_t len;
+        if (rd_name_check(ns.rdata[i].data, ns.rdata[i].len, &len) != 0) continue;
+        for (unsigned t = 0; t < 2; t++) {
+            rd_cache_rrset_t a;
+            r = collect(req, m, RD_SEC_AR, ns.rdata[i].data, types[t], &a);
+            if (r < 0) return r;
+            if (r > 0) cache_put(req, &a, RD_CACHE_RANK_ADDITIONAL, now_ms);
+        }
+    }
+    g->state = RD__G_DONE;
+    return 0;
+}
+
 int rd__iter_classify(rd_req_t *req, const rd_msg_t *m, uint64_t now_ms)
 {
     rd__goal_t *g = rd__iter_top(req);
@@ -366,6 +395,7 @@ int rd__iter_classify(rd_req_t *req, const rd_msg_t *m, uint64_t now_ms)
     int rcode = rd_msg_rcode(m);
     bool aa = (m->flags & RD_F_AA) != 0;
     g->state = RD__G_QUERY; /* unless classified below: next server */
+    if (g->prime) return classify_prime(req, g, m, now_ms);
     if (g->cut->forward) return classify_forward(req, g, m, now_ms);
     if (!rd_name_eq(req->sname, g->qname) || req->stype != g->qtype)
         return classify_minimised(req, g, m, now_ms);

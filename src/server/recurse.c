@@ -1,16 +1,24 @@
 /* Resolution in the shell: drives the engine's actions (DESIGN.md "One query", step 5) with
  * libuv. One upstream try at a time per request: a fresh UDP socket connected to the server
  * (a new ephemeral source port per query, and the kernel drops datagrams from any other
- * address or port), or a TCP connection after TC; a timer per try; the engine checks ID and
- * question itself. */
+ * address or port), or a TCP connection after TC, or for tls:// and https:// forward
+ * upstreams a query on the worker's shared encrypted connections (src/net/upstream.c); a
+ * timer per try; the engine checks ID and question itself. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
+#include "net/upstream.h"
 #include "server/server.h"
 #include "wire/cursor.h"
 
-enum try_state { T_IDLE, T_UDP, T_TCP_CONNECTING, T_TCP_OPEN };
+/* T_ENCRYPTED: a query on a DoT/DoH upstream connection (never clear text, issue 8) */
+enum try_state { T_IDLE, T_UDP, T_TCP_CONNECTING, T_TCP_OPEN, T_ENCRYPTED };
+
+/* RFC 8914 s4.24: "Network Error", an unrecoverable error talking to another server: what a
+ * client hears when a forward upstream fails TLS authentication (the log says which one and
+ * why) or answers DoH with an HTTP error. */
+enum { EDE_NETWORK_ERROR = 23 };
 
 /* Another client asking the same question while it is being resolved (DESIGN.md step 5:
  * identical upstream questions are sent once and answered to every waiting client). */
@@ -37,6 +45,8 @@ struct rd_pending {
     rd_addr_t server;
     uv_timer_t timer;
     uv_handle_t *sock; /* uv_udp_t or uv_tcp_t, malloc'd per try */
+    rd_upq_t *upq;     /* T_ENCRYPTED: the query on the upstream connection */
+    int up_err;        /* enum rd_up_err of a try that failed at once */
     uv_connect_t conn_req;
     uv_write_t write_req;
     uint8_t query[2 + 512 + 64]; /* framed copy of the query (TCP needs it past the step) */
@@ -112,6 +122,10 @@ static void on_handle_closed(uv_handle_t *h)
 static void end_try(rd_pending_t *p)
 {
     uv_timer_stop(&p->timer);
+    if (p->upq) {
+        rd_upstream_cancel(p->upq);
+        p->upq = NULL;
+    }
     if (p->sock) {
         if (p->state == T_UDP) uv_udp_recv_stop((uv_udp_t *)p->sock);
         uv_close(p->sock, on_handle_closed);
@@ -152,6 +166,7 @@ static void finish(rd_pending_t *p)
     rd_req_result_t res;
     rd_req_result(p->req, &res);
     if (res.reason) rd_log_debug("resolution failed: %s (%u queries)", res.reason, res.queries);
+    if (res.note) rd_log_debug("%s", res.note);
     answer_client(p, &p->info, &p->client);
     while (p->waiters) {
         waiter_t *wt = p->waiters;
@@ -273,6 +288,32 @@ static void on_tcp_connect(uv_connect_t *req, int status)
     uv_read_start((uv_stream_t *)p->sock, on_tcp_alloc, on_tcp_read);
 }
 
+/* How the engine hears of an encrypted try that failed: authentication and HTTP errors are
+ * told to the client (EDE), the rest is like silence (another upstream is tried). */
+static int try_failed(rd_pending_t *p, uint32_t token, int err)
+{
+    uint64_t now = uv_now(&p->w->loop);
+    if (err == RD_UP_ERR_AUTH)
+        return rd_req_try_failed(p->req, token, EDE_NETWORK_ERROR,
+                                 "TLS authentication of the forward upstream failed", now);
+    if (err == RD_UP_ERR_HTTP)
+        return rd_req_try_failed(p->req, token, EDE_NETWORK_ERROR,
+                                 "the forward upstream answered with an HTTP error", now);
+    return rd_req_timeout(p->req, token, now);
+}
+
+static void on_upstream_reply(void *ctx, const uint8_t *wire, size_t len, int err)
+{
+    rd_pending_t *p = ctx;
+    p->upq = NULL; /* it ends with this call */
+    if (err == RD_UP_OK) {
+        deliver(p, wire, len);
+        return;
+    }
+    end_try(p);
+    if (try_failed(p, p->token, err) == 0) drive(p);
+}
+
 static int start_try(rd_pending_t *p, const rd_res_action_t *act)
 {
     rd_worker_t *w = p->w;
@@ -285,8 +326,16 @@ static int start_try(rd_pending_t *p, const rd_res_action_t *act)
     p->qlen = act->len + 2;
     p->token = act->token;
     p->server = act->server;
+    p->up_err = RD_UP_ERR_CONN;
     int r;
-    if (!act->tcp) {
+    if (act->transport == RD_UP_TLS || act->transport == RD_UP_HTTPS) {
+        /* never clear text for these: no fallback to UDP or TCP */
+        const rd_conf_upstream_t *u = rd_res_upstream(p->rref->res, act->upstream);
+        if (!u || u->proto != act->transport) return RD_EBUG;
+        r = rd_upstream_query(w, u, act->wire, act->len, on_upstream_reply, p, &p->upq, &p->up_err);
+        if (r) return r;
+        p->state = T_ENCRYPTED;
+    } else if (!act->tcp) {
         uv_udp_t *u = malloc(sizeof(*u));
         if (!u) return RD_ENOMEM;
         if ((r = uv_udp_init_ex(&w->loop, u, (unsigned)fam)) != 0) {
@@ -329,9 +378,9 @@ static void drive(rd_pending_t *p)
         if (r == RD_RES_WAIT) return;
         if (r == RD_RES_SEND) {
             if (start_try(p, &act) == 0) return;
-            /* could not even send: the engine hears a timeout and moves on */
+            /* could not even send: the engine hears a timeout (or why) and moves on */
             end_try(p);
-            if (rd_req_timeout(p->req, act.token, uv_now(&p->w->loop)) != 0) return;
+            if (try_failed(p, act.token, p->up_err) != 0) return;
             continue;
         }
         finish(p); /* DONE, or an error: rd_req_answer gives SERVFAIL */
@@ -426,4 +475,5 @@ void rd_recurse_cancel_all(rd_worker_t *w)
         /* finish() answers what it can (SERVFAIL for unfinished work) and unlinks p */
         finish(p);
     }
+    rd_upstream_shutdown(w); /* worker stop: the upstream connections close */
 }

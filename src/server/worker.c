@@ -208,6 +208,8 @@ int rd_worker_start(rd_worker_t *w, unsigned index, rd_view_t *view)
     if (index == 0 && (view->conf->nlisten_tls || view->conf->nlisten_https) &&
         rd_tls_global_init(view->conf) != 0)
         return RD_EIO;
+    /* wolfSSL for DoT/DoH forward upstreams (issue 8), ready before any worker runs */
+    if (live_workers == 0 && rd_tls_client_global_init() != 0) return RD_EIO;
     w->index = index;
     w->view = rd_view_ref(view);
     w->state = RD_W_STARTING;
@@ -215,7 +217,10 @@ int rd_worker_start(rd_worker_t *w, unsigned index, rd_view_t *view)
     int r = uv_thread_create(&w->thread, worker_main, w);
     if (r) {
         rd_view_unref(w->view);
-        if (live_workers == 0) rd_tls_global_free();
+        if (live_workers == 0) {
+            rd_tls_global_free();
+            rd_tls_client_global_free();
+        }
         return RD_EIO;
     }
     live_workers++;
@@ -276,7 +281,10 @@ void rd_worker_join(rd_worker_t *w)
     uv_thread_join(&w->thread);
     uv_mutex_destroy(&w->mtx);
     uv_cond_destroy(&w->cond);
-    if (live_workers > 0 && --live_workers == 0) rd_tls_global_free();
+    if (live_workers > 0 && --live_workers == 0) {
+        rd_tls_global_free();
+        rd_tls_client_global_free();
+    }
 }
 
 int rd_server_acl(const rd_worker_t *w, const struct sockaddr *sa)

@@ -115,6 +115,30 @@ check "snoop instance exits 0 on SIGTERM (rc=$rc)" [ "$rc" = 0 ]
 check "cached after the lab is gone" [ "$(short www.example.lab A)" = 192.0.2.10 ]
 check "negative answer cached" grep -q "status: NXDOMAIN" <(q nosuch.example.lab A)
 check "uncached name now fails cleanly with EDE" grep -q "EDE: 22" <(q never-asked.example.org A)
+# Root priming (RFC 8109): the root's NS set came from the root itself (". NS" asked to a
+# hints server and cached as authoritative data), so with the lab gone it is still answered;
+# the hints alone never are. Its TTL is the root zone's 518400 capped by cache-max-ttl (1 day),
+# not the hints' 3600000.
+rn=$(q +noall +answer . NS)
+check "priming: '. NS' answered from the cache with the lab gone" \
+    [ "$(awk '$4 == "NS" {print $5}' <<< "$rn" | sort | tr '\n' ' ')" = "a.root-servers.lab. b.root-servers.lab. " ]
+rt=$(awk '$4 == "NS" {print $2; exit}' <<< "$rn")
+check "priming: the root zone's TTL capped to a day ($rt), not the hints' 3600000" \
+    [ -n "$rt" -a "$rt" -le 86400 -a "$rt" -gt 86000 ]
+# RFC 2181 s5.4.1: ns2.example.lab. A was only ever cached as glue (from lab.'s referral):
+# it reached the server, but it is not an answer; with the lab gone it cannot be resolved.
+g=$(q ns2.example.lab A)
+check "glue is not an answer: ns2.example.lab. A with the lab gone is SERVFAIL" \
+    grep -q "status: SERVFAIL" <<< "$g"
+check "glue is not an answer: no 127.0.10.2 given" [ "$(grep -c "127.0.10.2" <<< "$g" || true)" = 0 ]
+# RFC 9520: a failure is remembered; asked again at once (same source port, so the same
+# worker, whose failure cache it is) it is answered from memory, which its EDE text says.
+f1=$(q -b 127.0.0.1#53535 never-asked2.example.org A)
+f2=$(q -b 127.0.0.1#53535 never-asked2.example.org A)
+check "failure cache: the first failure was resolved (EDE 22, not from memory)" \
+    [ "$(grep -c "EDE: 22" <<< "$f1")" = 1 -a "$(grep -c "RFC 9520" <<< "$f1" || true)" = 0 ]
+check "failure cache: the repeat is SERVFAIL, EDE 22, from the failure cache (RFC 9520)" \
+    grep -q "EDE: 22.*RFC 9520" <<< "$f2"
 
 kill -TERM $pid
 rc=0; wait $pid || rc=$?

@@ -321,6 +321,34 @@ Test(cache, ttl_clamps)
     rd_cache_free(c);
 }
 
+/* What the engine shows a client for data just received must be what an insert stores. */
+Test(cache, ttl_policy_functions_match_inserts)
+{
+    rd_cache_limits_t lim = {.min_ttl = 60, .max_ttl = 3600, .max_negative_ttl = 900};
+    rd_cache_t *c = new_cache(1 << 20, &lim);
+    static const uint32_t in[] = {0, 5, 60, 1234, 3600, 100000, 0x80000000u, 0xffffffffu};
+    for (unsigned i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+        char owner[32];
+        snprintf(owner, sizeof(owner), "t%u.example.", i);
+        uint32_t ttl;
+        cr_assert_eq(put_a(c, owner, 1, in[i], RD_CACHE_RANK_ANSWER, 0), 0);
+        cr_assert_eq(get_a(c, owner, 0, NULL, &ttl), 0);
+        cr_assert_eq(rd_cache_ttl_positive(c, in[i]), ttl, "TTL %u", in[i]);
+    }
+    /* RFC 2308 s5: min(SOA TTL, MINIMUM), then cache-max-negative-ttl */
+    cr_assert_eq(rd_cache_ttl_negative(c, 3600, 300), 300);
+    cr_assert_eq(rd_cache_ttl_negative(c, 100, 300), 100);
+    cr_assert_eq(rd_cache_ttl_negative(c, 3600, 7200), 900);
+    cr_assert_eq(rd_cache_ttl_negative(c, 0x80000000u, 300), 0);
+    /* a reload's new policy applies at once */
+    rd_cache_limits_t lim2 = {.min_ttl = 0, .max_ttl = 100, .max_negative_ttl = 30};
+    cr_assert_eq(rd_cache_set_limits(c, &lim2), 0);
+    cr_assert_eq(rd_cache_ttl_positive(c, 3600), 100);
+    cr_assert_eq(rd_cache_ttl_positive(c, 5), 5);
+    cr_assert_eq(rd_cache_ttl_negative(c, 3600, 300), 30);
+    rd_cache_free(c);
+}
+
 Test(cache, ttl_over_2_31_is_zero)
 {
     /* RFC 2181 s8 */

@@ -179,7 +179,7 @@ static uint32_t xorshift(void *ctx)
     return *s;
 }
 
-static void engine_new(const char *hints, const rd_res_opts_t *opts)
+static void engine_new_unprimed(const char *hints, const rd_res_opts_t *opts)
 {
     uint8_t key[RD_CACHE_KEY_LEN] = {1, 2, 3};
     cr_assert_eq(rd_cache_new(1u << 20, key, NULL, &cache), 0);
@@ -187,6 +187,57 @@ static void engine_new(const char *hints, const rd_res_opts_t *opts)
     rd_res_opts_t o = {.allow_loopback_upstreams = true};
     if (opts) o = *opts;
     cr_assert_eq(rd_res_new(cache, hints, hl, &o, xorshift, &rng, &res), 0);
+}
+
+/* The state root priming (RFC 8109) leaves: the root NS set as authoritative answer data and
+ * its servers' addresses, here those of the hints, cached for a day. Most scenarios start
+ * from it so that their query counts are about what they test; the priming scenarios use
+ * engine_new_unprimed. */
+static void preprime(void)
+{
+    const rd__cut_t *h = &res->hints.cut;
+    static const uint8_t root[1] = {0};
+    rd_cache_rdata_t names[RD_RES_NS_PER_CUT];
+    for (unsigned i = 0; i < h->nns; i++)
+        names[i] = (rd_cache_rdata_t){h->ns[i].name, (uint16_t)rd_name_len(h->ns[i].name)};
+    rd_cache_rrset_t ns = {.owner = root,
+                           .type = RD_TYPE_NS,
+                           .rclass = RD_CLASS_IN,
+                           .ttl = 86400,
+                           .rank = RD_CACHE_RANK_AUTH_ANSWER,
+                           .count = (uint16_t)h->nns,
+                           .rdata = names};
+    cr_assert_eq(rd_cache_insert_rrset(cache, &ns, clock_ms / 1000), 0);
+    for (unsigned i = 0; i < h->nns; i++)
+        for (uint8_t fam = 4; fam <= 6; fam += 2) {
+            rd_cache_rdata_t ad[RD_RES_ADDRS_PER_NS];
+            unsigned n = 0;
+            for (unsigned j = 0; j < h->ns[i].naddr; j++)
+                if (h->ns[i].addr[j].family == fam)
+                    ad[n++] = (rd_cache_rdata_t){h->ns[i].addr[j].addr, fam == 4 ? 4 : 16};
+            if (n == 0) continue;
+            rd_cache_rrset_t a = {.owner = h->ns[i].name,
+                                  .type = fam == 4 ? RD_TYPE_A : RD_TYPE_AAAA,
+                                  .rclass = RD_CLASS_IN,
+                                  .ttl = 86400,
+                                  .rank = RD_CACHE_RANK_ADDITIONAL,
+                                  .count = (uint16_t)n,
+                                  .rdata = ad};
+            cr_assert_eq(rd_cache_insert_rrset(cache, &a, clock_ms / 1000), 0);
+        }
+}
+
+static void engine_new(const char *hints, const rd_res_opts_t *opts)
+{
+    engine_new_unprimed(hints, opts);
+    preprime();
+}
+
+/* An empty cache, but primed (as the daemon's stays: priming comes back with the next query). */
+static void cache_clear(void)
+{
+    rd_cache_clear(cache);
+    preprime();
 }
 
 static char *hints_file(void)
@@ -235,6 +286,8 @@ typedef struct {
     bool tc;
     char text[65536];
     uint64_t elapsed;
+    uint32_t ttl[RD_RES_ANSWER_RRSETS]; /* of out.res.rrsets, copied before the request dies */
+    int64_t neg_ttl;                    /* of out.res.neg, or -1 */
 } outcome_t;
 
 static outcome_t out;
@@ -273,6 +326,9 @@ static void resolve(const char *name, uint16_t qtype)
     }
     out.elapsed = clock_ms - start;
     rd_req_result(req, &out.res);
+    for (unsigned i = 0; i < out.res.nrrsets && i < RD_RES_ANSWER_RRSETS; i++)
+        out.ttl[i] = out.res.rrsets[i].ttl;
+    out.neg_ttl = out.res.neg ? (int64_t)out.res.neg->ttl : -1;
     static uint8_t resp[RD_MSG_MAX];
     size_t rlen = 0;
     cr_assert_eq(
@@ -500,7 +556,7 @@ Test(iter, half_lame)
 {
     for (uint32_t seed = 1; seed <= 6; seed++) {
         rng = seed * 104729;
-        rd_cache_clear(cache);
+        cache_clear();
         resolve("www.halflame.lab.", RD_TYPE_A);
         EXPECT(RD_RCODE_NOERROR, 1, out.sends);
         HAS("192.0.2.92");
@@ -1206,7 +1262,7 @@ Test(iter, faster_server_preferred_with_rare_exploration)
     unsigned early_slow = 0;
     for (int i = 0; i < 200; i++) {
         if (i == 10) early_slow = to_slow, to_slow = to_fast = 0;
-        rd_cache_clear(cache);
+        cache_clear();
         resolve("www.example.lab.", RD_TYPE_A);
         EXPECT(RD_RCODE_NOERROR, 1, 3);
     }
@@ -1252,7 +1308,7 @@ Test(iter, dead_servers_held_down_then_probed)
     cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
     /* third timeout each (now held down), then one probe of a held server */
     cr_assert_eq(to_down, 3, "%u", to_down);
-    clock_ms += 6000;
+    clock_ms += 11000; /* past the failure cache, doubled for the second failure in a row */
     to_down = 0;
     resolve("www.alldown.lab.", RD_TYPE_A);
     cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
@@ -1296,7 +1352,7 @@ Test(iter, timed_out_server_skipped)
     cr_assert_eq(v.timeout, 400);
     to_fast = 0;
     for (int i = 0; i < 20; i++) {
-        rd_cache_clear(cache);
+        cache_clear();
         resolve("www.example.lab.", RD_TYPE_A);
         EXPECT(RD_RCODE_NOERROR, 1, 3);
     }
@@ -1333,7 +1389,7 @@ Test(iter, failing_ipv6_loses_preference)
     cr_assert_eq(b.score, RD_RES_FAMILY_PENALTY_MS);
     for (int i = 0; i < 60; i++) {
         if (i == 20) v6_late = v6_sent;
-        rd_cache_clear(cache);
+        cache_clear();
         resolve("www.example.lab.", RD_TYPE_A);
         EXPECT(RD_RCODE_NOERROR, 1, 3 + out.drops);
     }
@@ -1358,15 +1414,114 @@ Test(iter, failure_cache_hit_and_expiry)
     resolve("www.alldown.lab.", RD_TYPE_A);
     cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
     cr_assert_gt(out.sends, 0, "expired after 5 s: resolved again");
+    /* RFC 9520 s3.2 backoff: it failed again right after its hold ended, so 10 s this time */
+    uint64_t failed_at = clock_ms;
+    clock_ms = failed_at + 9999;
+    resolve("www.alldown.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, 0);
+    clock_ms = failed_at + 10000;
+    resolve("www.alldown.lab.", RD_TYPE_A);
+    cr_assert_gt(out.sends, 0, "expired after 10 s");
     resolve("www.alldown.lab.", RD_TYPE_AAAA); /* another question: not cached */
     cr_assert_gt(out.sends, 0);
-    /* failures from answers (lame, not timeouts) are not remembered */
+}
+
+/* RFC 9520 s3: failures from answers are remembered too (lame: REFUSED from every server),
+ * with the EDE they had. */
+Test(iter, failure_cache_lame)
+{
     resolve("www.lame.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, 3);
+    cr_assert_eq(out.res.timeouts, 0);
+    int ede = out.res.ede;
+    cr_assert_eq(ede, 22);
+    resolve("www.lame.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, 0);
+    cr_assert_eq(out.res.ede, ede);
+    cr_assert(strstr(out.res.reason, "RFC 9520") != NULL);
+    HAS("EDE: 22");
+    /* keyed by the question: another type is resolved (and fails on its own) */
+    resolve("www.lame.lab.", RD_TYPE_AAAA);
+    cr_assert_gt(out.sends, 0);
+    clock_ms += RD_RES_FAILCACHE_MS;
+    resolve("www.lame.lab.", RD_TYPE_A);
+    cr_assert_gt(out.sends, 0, "expired: resolved again");
+}
+
+/* SERVFAIL from every server (after the extra round) and malformed replies: remembered. */
+static int sf_junk_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                        size_t *len)
+{
+    uint8_t qname[RD_NAME_MAX], bad[RD_NAME_MAX];
+    size_t pos = RD_HDR_LEN;
+    cr_assert_eq(rd_name_unpack(q->wire, q->len, &pos, qname, NULL), 0);
+    bool sf = rd_name_eq(qname, wire("sf.example.lab.", bad));
+    bool junk = rd_name_eq(qname, wire("junk.example.lab.", bad));
+    if ((!sf && !junk) || !(is4(&act->server, ex1) || is4(&act->server, ex2))) return -1;
+    const rd_rr_t *qr = rd_msg_rr(q, RD_SEC_QD, 0);
+    rd_mb_t b;
+    rd_mb_init(&b, out_, cap, 1232, q->id, RD_F_QR | RD_F_AA);
+    cr_assert_eq(rd_mb_question(&b, qname, qr->type, qr->rclass), 0);
+    if (sf) rd_mb_set_flags(&b, RD_F_QR | RD_RCODE_SERVFAIL);
+    *len = rd_mb_finish(&b);
+    if (junk) {
+        out_[7] = 1; /* ANCOUNT 1 with no record: does not parse */
+    }
+    return 1;
+}
+
+Test(iter, failure_cache_servfail_and_malformed)
+{
+    hook = sf_junk_hook;
+    resolve("sf.example.lab.", RD_TYPE_A);
     cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
     cr_assert_eq(out.res.timeouts, 0);
-    resolve("www.lame.lab.", RD_TYPE_A);
+    cr_assert_gt(out.sends, 2);
+    resolve("sf.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, 0);
+    cr_assert_eq(out.res.ede, 22);
+    resolve("junk.example.lab.", RD_TYPE_A);
     cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
-    cr_assert_gt(out.sends, 0);
+    cr_assert_eq(out.res.ede, 23, "malformed replies: EDE 23 (network error)");
+    resolve("junk.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, 0);
+    cr_assert_eq(out.res.ede, 23, "the same EDE from memory");
+    /* the rest of the zone is unaffected */
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 1);
+}
+
+/* The failure cache is bounded: many failing questions never grow it, old ones are evicted. */
+Test(iter, failure_cache_bounded)
+{
+    for (unsigned i = 0; i < RD_RES_FAILCACHE_MAX * 2; i++) {
+        uint8_t n[RD_NAME_MAX];
+        char t[64];
+        snprintf(t, sizeof(t), "q%u.lame.lab.", i);
+        wire(t, n);
+        rd__fail_insert(res->infra, n, RD_TYPE_A, RD_CLASS_IN, 22, clock_ms);
+    }
+    unsigned held = 0;
+    for (unsigned i = 0; i < RD_RES_FAILCACHE_MAX * 2; i++) {
+        uint8_t n[RD_NAME_MAX];
+        char t[64];
+        snprintf(t, sizeof(t), "q%u.lame.lab.", i);
+        wire(t, n);
+        int ede = -1;
+        held += rd__fail_lookup(res->infra, n, RD_TYPE_A, RD_CLASS_IN, clock_ms, &ede);
+    }
+    cr_assert_leq(held, RD_RES_FAILCACHE_MAX);
+    cr_assert_gt(held, RD_RES_FAILCACHE_MAX / 2);
+    /* the backoff is capped at 5 minutes (RFC 9520 s3.2) */
+    uint8_t n[RD_NAME_MAX];
+    wire("capped.lame.lab.", n);
+    uint64_t t = clock_ms;
+    for (int i = 0; i < 20; i++) rd__fail_insert(res->infra, n, RD_TYPE_A, RD_CLASS_IN, 22, t);
+    int ede;
+    cr_assert(rd__fail_lookup(res->infra, n, RD_TYPE_A, RD_CLASS_IN,
+                              t + RD_RES_FAILCACHE_MAX_MS - 1, &ede));
+    cr_assert_not(
+        rd__fail_lookup(res->infra, n, RD_TYPE_A, RD_CLASS_IN, t + RD_RES_FAILCACHE_MAX_MS, &ede));
 }
 
 /* ---- stub: and forward: zones (issue 5) ---- */
@@ -1535,23 +1690,135 @@ Test(iter, forward_first_falls_back_to_recursion)
     cr_assert_gt(nroot, 0);
 }
 
-Test(iter, forward_tls_only_not_implemented)
+/* Issue 8: tls:// and https:// upstreams become actions with their transport and the index of
+ * the engine's own copy of the upstream (the shell routes by it); https:// to a name without a
+ * bootstrap address is skipped; what the shell reports with rd_req_try_failed ends in SERVFAIL
+ * with that EDE when no upstream answers, unless forward-first falls back to recursion. */
+static unsigned enc_sends;
+static int hook_encrypted(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *buf, size_t cap,
+                          size_t *len)
 {
-    rd_conf_upstream_t u = {.proto = RD_UP_TLS, .addr = addr_of("127.0.99.1")};
-    u.addr.port = 853;
+    (void)q, (void)buf, (void)cap, (void)len;
+    if (!is_upstream(&act->server)) {
+        cr_assert_eq(act->upstream, -1);
+        cr_assert(act->transport == RD_UP_UDP || act->transport == RD_UP_TCP);
+        return -1;
+    }
+    const rd_conf_upstream_t *u = rd_res_upstream(res, act->upstream);
+    cr_assert(u != NULL, "upstream index %d", act->upstream);
+    cr_assert_eq(act->transport, u->proto);
+    cr_assert(act->tcp, "TLS and HTTPS are streams: no 0x20, no TC retry");
+    cr_assert(addr_eq(&u->addr, &act->server) && u->addr.port == act->server.port);
+    enc_sends++;
+    return -1; /* the fake upstream answers */
+}
+
+Test(iter, forward_tls_and_https_actions)
+{
+    char dot[] = "dot.lab", doh[] = "doh.lab", path[] = "/dns-query", pin[] = "pin",
+         *pins[] = {pin};
+    char u0[] = "tls://127.0.99.1@853#dot.lab", u1[] = "https://doh.lab/dns-query@127.0.99.1",
+         u2[] = "https://nobootstrap.lab/dns-query";
+    rd_conf_upstream_t u[3] = {
+        {.proto = RD_UP_TLS,
+         .addr = addr_of("127.0.99.1@853"),
+         .auth_name = dot,
+         .uri = u0,
+         .pins = pins,
+         .npins = 1},
+        {.proto = RD_UP_HTTPS,
+         .addr = addr_of("127.0.99.1@443"),
+         .auth_name = doh,
+         .path = path,
+         .uri = u1},
+        {.proto = RD_UP_HTTPS, .auth_name = doh, .path = path, .uri = u2}, /* no address */
+    };
+    rd_conf_forward_t f = {.upstreams = u, .nupstreams = 3};
+    set_name(f.name, "example.lab.");
+    policy_engine(NULL, 0, &f, 1, true);
+    /* the engine's copies: deep, and only of the usable upstreams */
+    const rd_conf_upstream_t *c0 = rd_res_upstream(res, 0), *c1 = rd_res_upstream(res, 1);
+    cr_assert(c0 && c1 && !rd_res_upstream(res, 2) && !rd_res_upstream(res, -1));
+    cr_assert(c0->uri != u0 && strcmp(c0->uri, u0) == 0 && strcmp(c0->auth_name, dot) == 0);
+    cr_assert(c0->npins == 1 && strcmp(c0->pins[0], pin) == 0 && c0->pins[0] != pin);
+    cr_assert(c1->proto == RD_UP_HTTPS && strcmp(c1->path, path) == 0);
+    hook = hook_encrypted;
+    enc_sends = 0;
+    for (int i = 0; i < 8; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "n%d.wild.example.lab.", i);
+        resolve(name, RD_TYPE_A);
+        EXPECT(RD_RCODE_NOERROR, 1, 1);
+        HAS("192.0.2.20");
+    }
+    cr_assert_eq(enc_sends, 8);
+    /* a forward zone with only an https:// upstream that has no address cannot be used */
+    rd_conf_forward_t g = {.upstreams = &u[2], .nupstreams = 1};
+    set_name(g.name, "example.lab.");
+    policy_engine(NULL, 0, &g, 1, true);
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_SERVFAIL, 0, 0);
+    HAS("needs @BOOTSTRAP-IP");
+    hook = NULL;
+}
+
+/* Drives one request, answering every upstream try with rd_req_try_failed (the shell's TLS
+ * authentication failure); other servers answer from the fake network. */
+static void resolve_tls_failing(const char *name)
+{
+    memset(&out, 0, sizeof(out));
+    uint8_t qn[RD_NAME_MAX];
+    wire(name, qn);
+    rd_req_t *req = NULL;
+    cr_assert_eq(rd_req_new(res, qn, RD_TYPE_A, RD_CLASS_IN, false, false, clock_ms, &req), 0);
+    for (int i = 0;; i++) {
+        cr_assert_lt(i, 1000, "no end");
+        rd_res_action_t act;
+        int r = rd_req_step(req, clock_ms, &act);
+        if (r == RD_RES_DONE) break;
+        cr_assert_eq(r, RD_RES_SEND);
+        out.sends++;
+        clock_ms += 1;
+        if (act.transport == RD_UP_TLS) {
+            cr_assert_eq(rd_req_try_failed(req, act.token + 1, 23, "x", clock_ms), RD_RES_IGNORED);
+            cr_assert_eq(
+                rd_req_try_failed(req, act.token, 23, "TLS authentication failed", clock_ms), 0);
+            out.drops++;
+            continue;
+        }
+        static uint8_t reply[RD_MSG_MAX];
+        size_t len = 0;
+        if (net_answer(&act, reply, sizeof(reply), &len) &&
+            rd_req_reply(req, act.token, &act.server, reply, len, clock_ms) == 0)
+            continue;
+        clock_ms += act.timeout_ms;
+        cr_assert_eq(rd_req_timeout(req, act.token, clock_ms), 0);
+    }
+    rd_req_result(req, &out.res);
+    out.rcode = out.res.rcode;
+    rd_req_free(req);
+}
+
+Test(iter, forward_tls_failure_is_servfail_with_ede)
+{
+    char dot[] = "dot.lab", u0[] = "tls://127.0.99.1@853#dot.lab";
+    rd_conf_upstream_t u = {
+        .proto = RD_UP_TLS, .addr = addr_of("127.0.99.1@853"), .auth_name = dot, .uri = u0};
     rd_conf_forward_t f = {.upstreams = &u, .nupstreams = 1};
     set_name(f.name, "example.lab.");
     policy_engine(NULL, 0, &f, 1, true);
-    resolve("www.example.lab.", RD_TYPE_A);
-    EXPECT(RD_RCODE_SERVFAIL, 0, 0);
-    cr_assert_eq(out.res.ede, 0);
-    cr_assert(strstr(out.res.reason, "DoT/DoH upstreams not implemented yet") != NULL);
-    HAS("DoT/DoH upstreams not implemented yet");
-    /* with forward-first: recursion instead */
+    resolve_tls_failing("www.example.lab.");
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_eq(out.res.ede, 23);
+    cr_assert_str_eq(out.res.reason, "TLS authentication failed");
+    cr_assert_gt(out.drops, 0);
+    cr_assert_eq(nroot, 0, "no recursion without forward-first: nothing leaks");
+    /* forward-first: the failure falls back to recursion */
     f.forward_first = true;
     policy_engine(NULL, 0, &f, 1, true);
-    resolve("www.example.lab.", RD_TYPE_A);
-    EXPECT(RD_RCODE_NOERROR, 1, 3);
+    resolve_tls_failing("www.example.lab.");
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    cr_assert_gt(nroot, 0);
 }
 
 /* ---- DNSSEC pass-through (issue 5): RRSIGs cached with their RRsets, given to DO=1 only ---- */
@@ -1950,4 +2217,350 @@ Test(iter, dnssec_rrset_without_room_for_its_rrsigs_truncates)
     cr_assert_not(out.tc);
     cr_assert_eq(out.an, 1);
     HAS("192.0.2.99");
+}
+
+/* ---- TTL policy on the first answer (cache-min-ttl, cache-max-ttl, cache-max-negative-ttl) ----
+ * The answer given right after resolution shows the TTLs the cache stored, as a later cached
+ * answer does (Unbound clamps both alike). */
+
+static void set_limits(uint32_t min_ttl, uint32_t max_ttl, uint32_t max_neg)
+{
+    rd_cache_limits_t lim = {min_ttl, max_ttl, max_neg};
+    cr_assert_eq(rd_cache_set_limits(cache, &lim), 0);
+}
+
+static uint32_t answer_ttl(unsigned i)
+{
+    cr_assert_lt(i, out.res.nrrsets);
+    return out.ttl[i];
+}
+
+Test(iter, ttl_max_clamps_first_answer)
+{
+    set_limits(0, 100, 3600);
+    resolve("www.example.lab.", RD_TYPE_A); /* TTL 3600 in the zone */
+    EXPECT(RD_RCODE_NOERROR, 1, 3);
+    cr_assert_eq(answer_ttl(0), 100, "first answer: %u", answer_ttl(0));
+    HAS("100");
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 0);
+    cr_assert_eq(answer_ttl(0), 100, "from the cache: %u", answer_ttl(0));
+    /* a CNAME chain: every link as the cache keeps it */
+    resolve("chain.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    for (unsigned i = 0; i < out.res.nrrsets; i++) cr_assert_leq(answer_ttl(i), 100);
+}
+
+Test(iter, ttl_min_raises_first_answer)
+{
+    set_limits(60, 86400, 3600);
+    resolve("short.example.lab.", RD_TYPE_A); /* TTL 5 */
+    EXPECT(RD_RCODE_NOERROR, 1, 3);
+    cr_assert_eq(answer_ttl(0), 60, "first answer: %u", answer_ttl(0));
+    clock_ms += 10000; /* past the zone's 5 s: still cached, for 60 */
+    resolve("short.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 0);
+    cr_assert_eq(answer_ttl(0), 50, "from the cache 10 s later: %u", answer_ttl(0));
+}
+
+Test(iter, ttl_max_negative_clamps_first_answer)
+{
+    set_limits(0, 86400, 30);
+    resolve("nx.example.lab.", RD_TYPE_A); /* SOA MINIMUM 300 */
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 3);
+    cr_assert_eq(out.neg_ttl, 30, "first NXDOMAIN: %lld", (long long)out.neg_ttl);
+    resolve("nx.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 0);
+    cr_assert_eq(out.neg_ttl, 30);
+    resolve("nodata.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 0, 1);
+    cr_assert_eq(out.neg_ttl, 30, "first NODATA: %lld", (long long)out.neg_ttl);
+    /* without the cap: min(SOA TTL, MINIMUM), RFC 2308 s5 */
+    set_limits(0, 86400, 3600);
+    resolve("nx2.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.neg_ttl, 300);
+}
+
+/* ---- glue is not an answer (RFC 2181 s5.4.1) ---- */
+
+static uint8_t cached_rank(const char *name, uint16_t type)
+{
+    uint8_t n[RD_NAME_MAX];
+    rd_arena_t ar;
+    rd_arena_init(&ar, NULL, 0, 0);
+    rd_cache_rrset_t rs;
+    int r = rd_cache_lookup_rrset(cache, wire(name, n), type, RD_CLASS_IN, clock_ms / 1000, false,
+                                  &ar, &rs);
+    uint8_t rank = r == 0 ? rs.rank : 0;
+    rd_arena_free(&ar);
+    return rank;
+}
+
+/* The example.lab. server answers ns1.example.lab. A with another address than the glue in
+ * lab. (as a zone may): the client must get the zone's own data. */
+static int own_ns1_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                        size_t *len)
+{
+    uint8_t qname[RD_NAME_MAX], ns1[RD_NAME_MAX];
+    size_t pos = RD_HDR_LEN;
+    cr_assert_eq(rd_name_unpack(q->wire, q->len, &pos, qname, NULL), 0);
+    const rd_rr_t *qr = rd_msg_rr(q, RD_SEC_QD, 0);
+    bool ex = is4(&act->server, ex1) || is4(&act->server, ex2);
+    if (!ex || qr->type != RD_TYPE_A || !rd_name_eq(qname, wire("ns1.example.lab.", ns1)))
+        return -1;
+    rd_mb_t b;
+    rd_mb_init(&b, out_, cap, 1232, q->id, RD_F_QR | RD_F_AA);
+    cr_assert_eq(rd_mb_question(&b, qname, qr->type, qr->rclass), 0);
+    static const uint8_t own[4] = {192, 0, 2, 111};
+    cr_assert_eq(rd_mb_rr(&b, RD_SEC_AN, qname, RD_TYPE_A, RD_CLASS_IN, 3600, own, 4), 0);
+    *len = rd_mb_finish(&b);
+    return 1;
+}
+
+Test(iter, glue_not_answered_as_data)
+{
+    hook = own_ns1_hook;
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 3);
+    cr_assert_eq(cached_rank("ns1.example.lab.", RD_TYPE_A), RD_CACHE_RANK_ADDITIONAL);
+    cr_assert_eq(cached_rank("example.lab.", RD_TYPE_NS), RD_CACHE_RANK_AUTHORITY);
+    /* only glue cached: asked to the zone's servers (reached through that glue) */
+    resolve("ns1.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 1);
+    HAS("192.0.2.111");
+    cr_assert(strstr(out.text, "127.0.10.1") == NULL, "glue answered:\n%s", out.text);
+    cr_assert_eq(cached_rank("ns1.example.lab.", RD_TYPE_A), RD_CACHE_RANK_AUTH_ANSWER);
+    resolve("ns1.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 0); /* the authoritative data replaced the glue */
+    HAS("192.0.2.111");
+    /* the referral's NS set is not an answer either */
+    resolve("example.lab.", RD_TYPE_NS);
+    EXPECT(RD_RCODE_NOERROR, 2, 1);
+    cr_assert_eq(cached_rank("example.lab.", RD_TYPE_NS), RD_CACHE_RANK_AUTH_ANSWER);
+    resolve("example.lab.", RD_TYPE_NS);
+    EXPECT(RD_RCODE_NOERROR, 2, 0);
+}
+
+Test(iter, glue_still_reaches_servers)
+{
+    /* glue of ns2.example.lab. only (no address of ns1): used to reach the zone */
+    resolve("www.example.lab.", RD_TYPE_A);
+    cache_clear();
+    uint8_t ns2[RD_NAME_MAX], zone[RD_NAME_MAX], ns1[RD_NAME_MAX];
+    wire("ns2.example.lab.", ns2);
+    wire("example.lab.", zone);
+    wire("ns1.example.lab.", ns1);
+    rd_cache_rdata_t names[2] = {{ns1, (uint16_t)rd_name_len(ns1)},
+                                 {ns2, (uint16_t)rd_name_len(ns2)}};
+    rd_cache_rrset_t nsset = {.owner = zone,
+                              .type = RD_TYPE_NS,
+                              .rclass = RD_CLASS_IN,
+                              .ttl = 3600,
+                              .rank = RD_CACHE_RANK_AUTHORITY,
+                              .count = 2,
+                              .rdata = names};
+    cr_assert_eq(rd_cache_insert_rrset(cache, &nsset, clock_ms / 1000), 0);
+    static const uint8_t a2[4] = {127, 0, 10, 2};
+    rd_cache_rdata_t ad = {a2, 4};
+    rd_cache_rrset_t glue = {.owner = ns2,
+                             .type = RD_TYPE_A,
+                             .rclass = RD_CLASS_IN,
+                             .ttl = 3600,
+                             .rank = RD_CACHE_RANK_ADDITIONAL,
+                             .count = 1,
+                             .rdata = &ad};
+    cr_assert_eq(rd_cache_insert_rrset(cache, &glue, clock_ms / 1000), 0);
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 1); /* straight to 127.0.10.2 through the glue */
+    HAS("192.0.2.10");
+}
+
+/* ---- root priming (RFC 8109) ---- */
+
+static unsigned nprime;          /* ". NS" queries seen */
+static bool prime_refuse;        /* root servers refuse ". NS" */
+static bool prime_only_b;        /* the root says its NS set is b.root-servers.lab. only */
+static rd_addr_t root_seen[256]; /* servers asked anything but ". NS" at the root level */
+static unsigned nroot_seen;
+
+static int prime_hook(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                      size_t *len)
+{
+    uint8_t qname[RD_NAME_MAX];
+    size_t pos = RD_HDR_LEN;
+    cr_assert_eq(rd_name_unpack(q->wire, q->len, &pos, qname, NULL), 0);
+    const rd_rr_t *qr = rd_msg_rr(q, RD_SEC_QD, 0);
+    if (!is_root(&act->server)) return -1;
+    if (qname[0] != 0 || qr->type != RD_TYPE_NS) {
+        if (nroot_seen < 256) root_seen[nroot_seen++] = act->server;
+        return -1;
+    }
+    nprime++;
+    /* RFC 8109 s3: RD=0 (net_answer checks it), EDNS with DO=1 */
+    cr_assert(q->edns.present);
+    cr_assert_neq(q->edns.flags & RD_EDNS_DO, 0);
+    if (prime_refuse) {
+        rd_mb_t b;
+        rd_mb_init(&b, out_, cap, 1232, q->id, RD_F_QR | RD_RCODE_REFUSED);
+        cr_assert_eq(rd_mb_question(&b, qname, qr->type, qr->rclass), 0);
+        *len = rd_mb_finish(&b);
+        return 1;
+    }
+    if (!prime_only_b) return -1; /* the root zone's own answer */
+    rd_mb_t b;
+    rd_mb_init(&b, out_, cap, 1232, q->id, RD_F_QR | RD_F_AA);
+    cr_assert_eq(rd_mb_question(&b, qname, qr->type, qr->rclass), 0);
+    uint8_t nb[RD_NAME_MAX];
+    wire("b.root-servers.lab.", nb);
+    static const uint8_t ab[4] = {127, 0, 0, 3};
+    cr_assert_eq(rd_mb_rr(&b, RD_SEC_AN, qname, RD_TYPE_NS, RD_CLASS_IN, 518400, nb,
+                          (uint16_t)rd_name_len(nb)),
+                 0);
+    cr_assert_eq(rd_mb_rr(&b, RD_SEC_AR, nb, RD_TYPE_A, RD_CLASS_IN, 518400, ab, 4), 0);
+    *len = rd_mb_finish(&b);
+    return 1;
+}
+
+static void unprimed_engine(void)
+{
+    rd_res_free(res);
+    rd_cache_free(cache);
+    engine_new_unprimed(hints_file(), NULL);
+    hook = prime_hook;
+    nprime = nroot_seen = 0;
+    prime_refuse = prime_only_b = false;
+}
+
+Test(iter, priming_before_first_query)
+{
+    unprimed_engine();
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 4); /* ". NS", then root, lab., example.lab. */
+    HAS("192.0.2.10");
+    cr_assert_eq(nprime, 1);
+    cr_assert_null(out.res.note);
+    cr_assert_eq(cached_rank(".", RD_TYPE_NS), RD_CACHE_RANK_AUTH_ANSWER);
+    cr_assert_neq(cached_rank("a.root-servers.lab.", RD_TYPE_A), 0, "additional cached");
+    /* primed: no more priming */
+    resolve("www.example.net.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    cr_assert_eq(nprime, 1);
+    /* the root's NS set is an answer now (authoritative data), without a query */
+    resolve(".", RD_TYPE_NS);
+    EXPECT(RD_RCODE_NOERROR, 2, 0);
+    HAS("a.root-servers.lab.");
+}
+
+Test(iter, priming_ns_set_from_the_root_not_the_hints)
+{
+    unprimed_engine();
+    prime_only_b = true;
+    resolve("nosuchtld0.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NXDOMAIN);
+    cr_assert_eq(nprime, 1);
+    for (int i = 1; i <= 20; i++) {
+        char t[32];
+        snprintf(t, sizeof(t), "nosuchtld%d.", i);
+        resolve(t, RD_TYPE_A);
+        EXPECT(RD_RCODE_NXDOMAIN, 0, 1);
+    }
+    /* the hints name a. (two addresses) and b.; the root said b. only */
+    static const uint8_t b3[4] = {127, 0, 0, 3};
+    cr_assert_geq(nroot_seen, 21);
+    for (unsigned i = 0; i < nroot_seen; i++)
+        cr_assert(root_seen[i].family == 4 && memcmp(root_seen[i].addr, b3, 4) == 0,
+                  "query %u went to a hints-only server", i);
+}
+
+Test(iter, priming_failure_falls_back_to_hints_and_retries_later)
+{
+    unprimed_engine();
+    prime_refuse = true;
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 3 + nprime); /* every hints server refused, then the hints */
+    cr_assert_eq(nprime, 3);                 /* a. over IPv4 and IPv6, b. */
+    cr_assert_not_null(out.res.note);
+    cr_assert(strstr(out.res.note, "priming") != NULL);
+    cr_assert_eq(cached_rank(".", RD_TYPE_NS), 0);
+    /* backing off: the next question needing the root does not prime */
+    resolve("www.example.net.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    cr_assert_eq(nprime, 3);
+    /* after RD_RES_PRIME_RETRY_MS it does; failing again doubles the wait */
+    clock_ms += RD_RES_PRIME_RETRY_MS;
+    resolve("www.example.org.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    cr_assert_eq(nprime, 6);
+    clock_ms += RD_RES_PRIME_RETRY_MS;
+    resolve("nosuchtld1.", RD_TYPE_A);
+    cr_assert_eq(nprime, 6, "second failure: waits twice as long");
+    clock_ms += RD_RES_PRIME_RETRY_MS;
+    prime_refuse = false;
+    resolve("nosuchtld2.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NXDOMAIN);
+    cr_assert_eq(nprime, 7);
+    cr_assert_null(out.res.note);
+    cr_assert_eq(cached_rank(".", RD_TYPE_NS), RD_CACHE_RANK_AUTH_ANSWER);
+}
+
+Test(iter, priming_again_when_root_ns_expires)
+{
+    unprimed_engine();
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(nprime, 1);
+    clock_ms += 86400ull * 1000; /* cache-max-ttl: the root NS (518400) lives a day */
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    cr_assert_eq(nprime, 2);
+}
+
+/* Requests interleaved by hand: only one primes at a time, the others use the hints. */
+Test(iter, priming_one_at_a_time)
+{
+    unprimed_engine();
+    uint8_t q1[RD_NAME_MAX], q2[RD_NAME_MAX], q3[RD_NAME_MAX];
+    rd_req_t *r1, *r2, *r3;
+    rd_res_action_t a1, a2, a3;
+    cr_assert_eq(rd_req_new(res, wire("www.example.lab.", q1), RD_TYPE_A, RD_CLASS_IN, false, false,
+                            clock_ms, &r1),
+                 0);
+    cr_assert_eq(rd_req_new(res, wire("www.example.net.", q2), RD_TYPE_A, RD_CLASS_IN, false, false,
+                            clock_ms, &r2),
+                 0);
+    cr_assert_eq(rd_req_step(r1, clock_ms, &a1), RD_RES_SEND);
+    cr_assert_eq(rd_req_step(r2, clock_ms, &a2), RD_RES_SEND);
+    rd_msg_t m1, m2;
+    cr_assert_eq(rd_msg_parse(&m1, a1.wire, a1.len, NULL), 0);
+    cr_assert_eq(rd_msg_parse(&m2, a2.wire, a2.len, NULL), 0);
+    cr_assert_eq(rd_msg_rr(&m1, RD_SEC_QD, 0)->type, RD_TYPE_NS, "r1 primes");
+    cr_assert_eq(a1.wire[RD_HDR_LEN], 0, "r1 asks about the root");
+    cr_assert_eq(rd_msg_rr(&m2, RD_SEC_QD, 0)->type, RD_TYPE_A, "r2 uses the hints meanwhile");
+    cr_assert(is_root(&a2.server));
+    /* r1 is dropped while priming (the shell gave up on it): the next request primes */
+    rd_req_free(r1);
+    rd_req_free(r2);
+    cr_assert_eq(rd_req_new(res, wire("www.example.org.", q3), RD_TYPE_A, RD_CLASS_IN, false, false,
+                            clock_ms, &r3),
+                 0);
+    cr_assert_eq(rd_req_step(r3, clock_ms, &a3), RD_RES_SEND);
+    rd_msg_t m3;
+    cr_assert_eq(rd_msg_parse(&m3, a3.wire, a3.len, NULL), 0);
+    cr_assert_eq(rd_msg_rr(&m3, RD_SEC_QD, 0)->type, RD_TYPE_NS, "r3 primes");
+    rd_req_free(r3);
+}
+
+/* RD=0 (snooping) clients never cause priming: the hints answer them. */
+Test(iter, priming_not_for_norec)
+{
+    unprimed_engine();
+    uint8_t qn[RD_NAME_MAX];
+    rd_req_t *req;
+    rd_res_action_t act;
+    cr_assert_eq(rd_req_new(res, wire("www.example.lab.", qn), RD_TYPE_A, RD_CLASS_IN, false, false,
+                            clock_ms, &req),
+                 0);
+    rd_req_set_norec(req);
+    cr_assert_eq(rd_req_step(req, clock_ms, &act), RD_RES_DONE);
+    rd_req_free(req);
+    cr_assert_eq(nprime, 0);
 }
