@@ -150,6 +150,48 @@ size_t rd_server_pcache_answer(rd_worker_t *w, const uint8_t *q, size_t len, uin
     return rd_pcache_get(pc, &k, uv_now(&w->loop) / 1000, out, cap);
 }
 
+/* One query datagram from addr: access control, the packet cache, the engine; the answer goes
+ * into the batch (or resolution starts). */
+static void datagram(rd_worker_t *w, uv_udp_t *h, const uint8_t *q, size_t nread,
+                     const struct sockaddr *addr)
+{
+    struct rd_udp_batch *b = w->udp_tx;
+    if (b->n > 0 && b->h != h) flush(w);
+    b->h = h;
+    w->n_udp++;
+    udp_reply_t *r = &b->r[b->n];
+    int verdict, acl = rd_server_acl(w, addr);
+    rd_query_info_t info;
+    if (acl == RD_ACL_DENY) {
+        w->n_dropped++;
+        verdict = RD_QUERY_DROP;
+    } else if (acl == RD_ACL_REFUSE) {
+        w->n_refused++;
+        verdict = rd_query_refuse(q, nread, r->data, sizeof(r->data), &r->len);
+    } else if ((r->len = rd_server_pcache_answer(w, q, nread, r->data, sizeof(r->data), false)) >
+               0) {
+        verdict = RD_QUERY_SEND;
+    } else {
+        rd_query_env_t env = {false, 0, acl == RD_ACL_ALLOW_SNOOP};
+        verdict = rd_query_answer(w->view, &env, q, nread, r->data, sizeof(r->data), &r->len,
+                                  w->res ? &info : NULL);
+    }
+    if (verdict == RD_QUERY_RECURSE) {
+        rd_client_t client = {.udp = h};
+        memcpy(&client.addr, addr,
+               addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                           : sizeof(struct sockaddr_in));
+        rd_recurse_start(w, &info, &client);
+    }
+    if (verdict == RD_QUERY_SEND) {
+        r->tolen =
+            addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+        memcpy(&r->to, addr, r->tolen);
+        b->n++;
+    }
+    if (b->n == RD_UDP_BATCH) flush(w);
+}
+
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
                     unsigned flags)
 {
@@ -162,44 +204,9 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
         return;
     }
     if (flags & UV_UDP_MMSG_CHUNK) b->got++;
-    if (nread > 0 && addr) {
-        if (b->n > 0 && b->h != h) flush(w);
-        b->h = h;
-        w->n_udp++;
-        const uint8_t *q = (const uint8_t *)buf->base;
-        udp_reply_t *r = &b->r[b->n];
-        int verdict, acl = rd_server_acl(w, addr);
-        rd_query_info_t info;
-        if (acl == RD_ACL_DENY) {
-            w->n_dropped++;
-            verdict = RD_QUERY_DROP;
-        } else if (acl == RD_ACL_REFUSE) {
-            w->n_refused++;
-            verdict = rd_query_refuse(q, (size_t)nread, r->data, sizeof(r->data), &r->len);
-        } else if ((r->len = rd_server_pcache_answer(w, q, (size_t)nread, r->data, sizeof(r->data),
-                                                     false)) > 0) {
-            verdict = RD_QUERY_SEND;
-        } else {
-            rd_query_env_t env = {false, 0, acl == RD_ACL_ALLOW_SNOOP};
-            verdict = rd_query_answer(w->view, &env, q, (size_t)nread, r->data, sizeof(r->data),
-                                      &r->len, w->res ? &info : NULL);
-        }
-        if (verdict == RD_QUERY_RECURSE) {
-            rd_client_t client = {.udp = h};
-            memcpy(&client.addr, addr,
-                   addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                               : sizeof(struct sockaddr_in));
-            rd_recurse_start(w, &info, &client);
-        }
-        if (verdict == RD_QUERY_SEND) {
-            r->tolen = addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                   : sizeof(struct sockaddr_in);
-            memcpy(&r->to, addr, r->tolen);
-            b->n++;
-        }
-    }
-    /* Outside a recvmmsg batch (or when the batch is full) send at once. */
-    if (!(flags & UV_UDP_MMSG_CHUNK) || b->n == RD_UDP_BATCH) flush(w);
+    if (nread > 0 && addr) datagram(w, h, (const uint8_t *)buf->base, (size_t)nread, addr);
+    /* Outside a recvmmsg batch send at once. */
+    if (!(flags & UV_UDP_MMSG_CHUNK)) flush(w);
 }
 
 int rd_udp_listen(rd_worker_t *w, const rd_addr_t *a, uv_udp_t *h)
@@ -216,6 +223,14 @@ int rd_udp_listen(rd_worker_t *w, const rd_addr_t *a, uv_udp_t *h)
     if ((r = uv_fileno((uv_handle_t *)h, &fd)) == 0 &&
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
         r = -errno;
+    if (!r) {
+        /* A burst (a client's first hundreds of queries, a cold cache) must wait in the socket,
+         * not be dropped by it: the default buffer holds ~270 small datagrams. FORCE passes
+         * net.core.rmem_max while we still run as root; otherwise the kernel caps it. */
+        int sz = RD_UDP_RCVBUF;
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) != 0)
+            (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+    }
     if (!r) r = uv_udp_bind(h, (struct sockaddr *)&ss, fam == AF_INET6 ? UV_UDP_IPV6ONLY : 0);
     if (!r) r = uv_udp_recv_start(h, on_alloc, on_recv);
     if (r) uv_close((uv_handle_t *)h, NULL);
