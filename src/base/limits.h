@@ -272,10 +272,13 @@
  * the first is full. */
 #define RD_UP_CONNS_PER_UPSTREAM 2
 /* Queries in flight on one connection; beyond it on every connection a try fails at once and
- * the engine moves on (bounded queue, never an unbounded backlog). 100: the HTTP/2 stream
- * limit servers commonly announce (RFC 9113 s6.5.2 recommends no less than 100; Unbound's
- * http-max-streams default), so no request waits inside nghttp2. */
-#define RD_UP_CONN_INFLIGHT 100
+ * the engine moves on (bounded, never an unbounded backlog). Sized so that the connections of
+ * one upstream hold every resolution a worker can have (RD_RECURSE_PENDING_MAX): a burst
+ * of questions for one forwarder waits on its connections instead of failing (at 100 per
+ * connection, 200 in flight already gave SERVFAIL, bench-forward -q 250). Beyond the
+ * server's own stream limit, HTTP/2 requests wait inside nghttp2, DoT queries in the
+ * server's socket; the write queue stays bounded by RD_UP_WRITE_MAX. */
+#define RD_UP_CONN_INFLIGHT (RD_RECURSE_PENDING_MAX / RD_UP_CONNS_PER_UPSTREAM)
 /* An upstream connection without queries stays open this long (RFC 7858 s3.4: reuse, RFC 7766
  * s6.2.3), then closes; the next one resumes the TLS session (RFC 8446 s2.2). */
 #define RD_UP_IDLE_MS 10000u
