@@ -97,6 +97,13 @@ typedef struct {
     rd_cache_rdata_t soa; /* SOA rdata, uncompressed */
     uint16_t nsigs;       /* RRSIGs of the SOA; out: 0 unless asked for */
     const rd_cache_rdata_t *rrsigs;
+    /* The NSEC / NSEC3 RRsets of the authority section, with their RRSIGs (RFC 4035 s3.1.3),
+     * for DO=1 clients: at most RD_CACHE_NEG_PROOFS sets, their records and their RRSIGs at
+     * most twice that each. In: owner, type, count, rdata, nsigs, rrsigs are read (the rest
+     * is the entry's). Out: 0 sets unless RRSIGs were asked for; each with the entry's TTL
+     * (seconds left), rank and security. */
+    uint16_t nproof;
+    const rd_cache_rrset_t *proof;
 } rd_cache_neg_t;
 
 typedef struct {
@@ -149,7 +156,9 @@ int rd_cache_lookup_rrset(rd_cache_t *c, const uint8_t *owner, uint16_t type, ui
 /* Stores a negative answer. TTL per RFC 2308 s5: the lesser of the SOA's TTL and its MINIMUM
  * field (each over 2^31-1 counting as 0), lowered to max_negative_ttl; min_ttl does not apply.
  * Rank rules as for RRsets (a NODATA shares its key with the RRset of that type). RD_ERDATA
- * when soa is not SOA rdata; RD_EINVAL, RD_ESPACE as above. */
+ * when soa is not SOA rdata; RD_EINVAL, RD_ESPACE as above (RD_EINVAL too for proof sets
+ * that are not NSEC / NSEC3 or over the bounds). The proof sets go in the same entry, after
+ * the SOA's RRSIGs, so a DO=0 lookup never copies them. */
 int rd_cache_insert_negative(rd_cache_t *c, const rd_cache_neg_t *in, uint64_t now);
 /* Exact negative lookup: an NXDOMAIN of owner, else a NODATA of (owner, type). */
 int rd_cache_lookup_negative(rd_cache_t *c, const uint8_t *owner, uint16_t type, uint16_t rclass,

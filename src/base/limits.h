@@ -120,6 +120,12 @@
 #define RD_CACHE_MAX_NEG_TTL_DEFAULT 3600u
 /* RFC 2181 s8: a TTL with the top bit set counts as 0. */
 #define RD_CACHE_TTL_MAX 0x7fffffffu
+/* NSEC/NSEC3 RRsets kept with a negative answer for DO=1 clients (RFC 4035 s3.1.3): an
+ * NXDOMAIN proof takes at most 2 NSECs (name, wildcard) or 3 NSEC3s (RFC 5155 s7.2.2),
+ * a NODATA 1 or 2; 4 leaves one spare. Their records, and their RRSIGs, number at most twice
+ * this across the sets (one NSEC per owner, RFC 4034 s4; two signatures during an algorithm
+ * roll): bounded so that a hostile server cannot make one negative entry big. */
+#define RD_CACHE_NEG_PROOFS 4u
 
 /* ---- size and shape ---- */
 /* Smallest cache-size we accept: one shard with room for ~1000 RRsets. The config's own

@@ -70,6 +70,49 @@ static int unpack(const uint8_t *data, uint32_t len, uint32_t *pos, uint16_t n, 
     return RD_OK;
 }
 
+/* Octets the proof sets of a negative answer take in an entry (0 when there are none), after
+ * checking them: NSEC / NSEC3 only, within RD_CACHE_NEG_PROOFS. RD_EINVAL otherwise. */
+static int proofs_len(const rd_cache_neg_t *in, size_t *out)
+{
+    *out = 0;
+    if (in->nproof == 0) return RD_OK;
+    if (!in->proof || in->nproof > RD_CACHE_NEG_PROOFS) return RD_EINVAL;
+    size_t len = 1, nrr = 0, nsig = 0; /* 1: the count octet */
+    for (uint16_t i = 0; i < in->nproof; i++) {
+        const rd_cache_rrset_t *ps = &in->proof[i];
+        size_t ownlen;
+        if (!name_ok(ps->owner, &ownlen) || ps->count == 0 ||
+            (ps->type != RD_TYPE_NSEC && ps->type != RD_TYPE_NSEC3))
+            return RD_EINVAL;
+        nrr += ps->count;
+        nsig += ps->nsigs;
+        if (nrr > 2 * RD_CACHE_NEG_PROOFS || nsig > 2 * RD_CACHE_NEG_PROOFS) return RD_EINVAL;
+        size_t rrlen = packed_len(ps->rdata, ps->count);
+        size_t siglen = packed_len(ps->rrsigs, ps->nsigs);
+        if (!rrlen || !siglen) return RD_EINVAL;
+        len += ownlen + 6 + rrlen + (ps->nsigs ? siglen : 0);
+    }
+    *out = len;
+    return RD_OK;
+}
+
+static uint8_t *pack_proofs(uint8_t *d, const rd_cache_rrset_t *proof, uint16_t n)
+{
+    if (n == 0) return d;
+    *d++ = (uint8_t)n;
+    for (uint16_t i = 0; i < n; i++) {
+        const rd_cache_rrset_t *ps = &proof[i];
+        rd_name_lower_copy(d, ps->owner);
+        d += rd_name_len(ps->owner);
+        memcpy(d, &ps->type, 2);
+        memcpy(d + 2, &ps->count, 2);
+        memcpy(d + 4, &ps->nsigs, 2);
+        d = pack(d + 6, ps->rdata, ps->count);
+        d = pack(d, ps->rrsigs, ps->nsigs);
+    }
+    return d;
+}
+
 void rd__cache_write(rd__centry_t *e, const rd__ckey_t *k, const rd__cput_t *p)
 {
     memset(e, 0, sizeof(*e));
@@ -94,6 +137,7 @@ void rd__cache_write(rd__centry_t *e, const rd__ckey_t *k, const rd__cput_t *p)
     }
     d = pack(d, p->rr, p->nrr);
     d = pack(d, p->sig, p->nsig);
+    d = pack_proofs(d, p->proof, p->nproof);
     RD_REQUIRE(d == e->data + e->datalen);
 }
 
@@ -189,8 +233,10 @@ int rd_cache_insert_negative(rd_cache_t *c, const rd_cache_neg_t *in, uint64_t n
     size_t siglen = packed_len(in->rrsigs, in->nsigs);
     if (!siglen) return RD_EINVAL;
     if (!in->nsigs) siglen = 0;
+    size_t prooflen;
+    if (proofs_len(in, &prooflen) != RD_OK) return RD_EINVAL;
     size_t rrlen = 2 + (size_t)in->soa.len;
-    size_t datalen = namelen + soalen + rrlen + siglen;
+    size_t datalen = namelen + soalen + rrlen + siglen + prooflen;
     if (datalen > c->entry_max) return RD_ESPACE;
 
     /* RFC 2308 s5: the lesser of the SOA's TTL and its MINIMUM field (the last 4 octets) */
@@ -211,9 +257,47 @@ int rd_cache_insert_negative(rd_cache_t *c, const rd_cache_neg_t *in, uint64_t n
                     .nrr = 1,
                     .sig = in->rrsigs,
                     .nsig = in->nsigs,
+                    .proof = in->proof,
+                    .nproof = in->nproof,
                     .datalen = (uint32_t)datalen,
                     .sigoff = (uint32_t)(namelen + soalen + rrlen)};
     return rd__cache_put(c, &k, &p, now);
+}
+
+/* Reads the proof sets written by pack_proofs (the entry is ours: a mismatch is a bug). */
+static int unpack_proofs(const rd__ccopy_t *cp, uint32_t *pos, rd_arena_t *arena,
+                         rd_cache_neg_t *out)
+{
+    uint32_t p = *pos;
+    uint8_t n = cp->data[p++];
+    if (rd_fails_assert(n >= 1 && n <= RD_CACHE_NEG_PROOFS)) return RD_EBUG;
+    rd_cache_rrset_t *ps = rd_arena_alloc(arena, (size_t)n * sizeof(*ps));
+    if (!ps) return RD_ENOMEM;
+    for (uint8_t i = 0; i < n; i++) {
+        size_t ownlen;
+        if (rd_fails_assert(rd_name_check(cp->data + p, cp->len - p, &ownlen) == RD_OK &&
+                            cp->len - p - ownlen >= 6))
+            return RD_EBUG;
+        memset(&ps[i], 0, sizeof(ps[i]));
+        ps[i].owner = cp->data + p;
+        p += (uint32_t)ownlen;
+        memcpy(&ps[i].type, cp->data + p, 2);
+        memcpy(&ps[i].count, cp->data + p + 2, 2);
+        memcpy(&ps[i].nsigs, cp->data + p + 4, 2);
+        p += 6;
+        ps[i].rclass = out->rclass;
+        ps[i].ttl = out->ttl; /* RFC 9077 s3: no longer than the negative answer they prove */
+        ps[i].rank = out->rank;
+        ps[i].security = out->security;
+        int ret = unpack(cp->data, cp->len, &p, ps[i].count, arena, &ps[i].rdata);
+        if (!ret) ret = unpack(cp->data, cp->len, &p, ps[i].nsigs, arena, &ps[i].rrsigs);
+        if (ret) return ret;
+    }
+    if (rd_fails_assert(p == cp->len)) return RD_EBUG;
+    *pos = p;
+    out->nproof = n;
+    out->proof = ps;
+    return RD_OK;
 }
 
 static int neg_out(const rd__ccopy_t *cp, uint16_t rclass, rd_arena_t *arena, rd_cache_neg_t *out)
@@ -233,7 +317,9 @@ static int neg_out(const rd__ccopy_t *cp, uint16_t rclass, rd_arena_t *arena, rd
     int ret = unpack(cp->data, cp->len, &pos, 1, arena, &soa);
     if (ret) return ret;
     out->soa = soa[0];
-    return unpack(cp->data, cp->len, &pos, cp->nsig, arena, &out->rrsigs);
+    ret = unpack(cp->data, cp->len, &pos, cp->nsig, arena, &out->rrsigs);
+    if (ret || pos == cp->len) return ret; /* no proofs, or RRSIGs not copied */
+    return unpack_proofs(cp, &pos, arena, out);
 }
 
 int rd_cache_lookup_negative(rd_cache_t *c, const uint8_t *owner, uint16_t type, uint16_t rclass,

@@ -12,7 +12,11 @@
  *
  * An entry is a slot in the ring: the header below, then its data, padded to 8 octets:
  *
- *     lowercased owner | [negative: SOA owner] | records | RRSIGs
+ *     lowercased owner | [negative: SOA owner] | records | RRSIGs | [negative: proofs]
+ *
+ * where proofs, only when there are any, is a count octet and, for each NSEC / NSEC3 set,
+ * its lowercased owner, type, record and RRSIG counts (2 octets each, host order), then its
+ * records and RRSIGs packed alike. Being after sigoff, they are copied only with the RRSIGs.
  *
  * where each record and RRSIG is a 2-octet length (host order) and the rdata. A typical A
  * RRset for "www.example.com." is 40 + 17 + 6 = 63 octets, a 64-octet slot, plus its share of
@@ -118,6 +122,8 @@ typedef struct {
     uint16_t nrr;
     const rd_cache_rdata_t *sig;
     uint16_t nsig;
+    const rd_cache_rrset_t *proof; /* negative entries only: NSEC / NSEC3 sets */
+    uint16_t nproof;
     uint32_t datalen, sigoff; /* from rd__cache_layout */
 } rd__cput_t;
 

@@ -1,6 +1,7 @@
 /* The response to the client once a request is done: RA set, AA clear (we are not the
  * authority), RD copied (RFC 1035 s4.1.1), the answer chain, the SOA for negative answers
- * (RFC 2308 s3), SERVFAIL with an Extended DNS Error (RFC 8914) when resolution failed. */
+ * (RFC 2308 s3) and, for DO=1, their NSEC / NSEC3 proof (RFC 4035 s3.1.3), SERVFAIL with an
+ * Extended DNS Error (RFC 8914) when resolution failed. */
 #include <string.h>
 
 #include "resolve/iter_int.h"
@@ -87,6 +88,14 @@ int rd_req_answer(const rd_req_t *req, uint16_t client_id, const uint8_t *client
             r = put_rrset(&b, RD_SEC_NS, n->soa_owner, RD_TYPE_SOA, n->rclass, neg_ttl(n), &n->soa,
                           1, sigs ? n->rrsigs : NULL, sigs ? n->nsigs : 0);
             if (r != 0) return r;
+            /* RFC 4035 s3.1.3: the NSEC / NSEC3 proof and its RRSIGs after the SOA, to DO=1
+             * clients only; with the negative TTL (RFC 9077 s3). What does not fit sets TC. */
+            for (unsigned i = 0; sigs && i < n->nproof && !b.full; i++) {
+                const rd_cache_rrset_t *ps = &n->proof[i];
+                r = put_rrset(&b, RD_SEC_NS, ps->owner, ps->type, n->rclass, neg_ttl(n), ps->rdata,
+                              ps->count, ps->rrsigs, ps->nsigs);
+                if (r != 0) return r;
+            }
         }
     }
     if (client_edns && (r = rd_mb_opt(&b, &e)) != 0) return r;

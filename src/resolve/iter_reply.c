@@ -145,6 +145,50 @@ static int goal_answer(rd_req_t *req, rd__goal_t *g, const rd_cache_rrset_t *rs)
     return rd__iter_add_answer(req, rs);
 }
 
+/* The NSEC / NSEC3 RRsets of the authority section, with their RRSIGs, owned inside the zone
+ * (RFC 4035 s3.1.3: the proof a DO=1 client gets with a negative answer; Unbound's scrubber
+ * likewise drops what is outside the zone). At most RD_CACHE_NEG_PROOFS sets and twice that in
+ * records and in RRSIGs: the rest is dropped, as the cache would refuse it. */
+static int collect_proofs(rd_req_t *req, const rd_msg_t *m, const uint8_t *zone,
+                          rd_cache_neg_t *neg)
+{
+    rd_cache_rrset_t *ps = NULL;
+    unsigned n = 0, nrr = 0, nsig = 0, tries = 0;
+    uint8_t name[RD_NAME_MAX];
+    /* tries: sets collected, kept or not, so a reply full of unusable ones costs little */
+    for (unsigned i = 0;
+         i < m->count[RD_SEC_NS] && n < RD_CACHE_NEG_PROOFS && tries < 2 * RD_CACHE_NEG_PROOFS;
+         i++) {
+        const rd_rr_t *rr = rd_msg_rr(m, RD_SEC_NS, i);
+        size_t pos = rr->owner;
+        if ((rr->type != RD_TYPE_NSEC && rr->type != RD_TYPE_NSEC3) || rr->rclass != req->qclass)
+            continue;
+        if (rd_name_unpack(m->wire, m->len, &pos, name, NULL) != 0 || !rd_name_in(name, zone))
+            continue;
+        bool seen = false;
+        for (unsigned j = 0; j < n; j++)
+            seen |= ps[j].type == rr->type && rd_name_eq(ps[j].owner, name);
+        if (seen) continue;
+        if (!ps) {
+            ps = rd_arena_alloc(&req->arena, RD_CACHE_NEG_PROOFS * sizeof(*ps));
+            if (!ps) return RD_ENOMEM;
+        }
+        tries++;
+        int r = collect(req, m, RD_SEC_NS, name, rr->type, &ps[n]);
+        if (r < 0) return r;
+        if (r == 0) continue; /* its rdata did not parse */
+        if (nrr + ps[n].count > 2 * RD_CACHE_NEG_PROOFS ||
+            nsig + ps[n].nsigs > 2 * RD_CACHE_NEG_PROOFS)
+            break;
+        nrr += ps[n].count;
+        nsig += ps[n].nsigs;
+        n++;
+    }
+    neg->nproof = (uint16_t)n;
+    neg->proof = n ? ps : NULL;
+    return 0;
+}
+
 /* NXDOMAIN / NODATA for the top goal at name; the SOA (when in bailiwick) is cached and kept. */
 static int goal_negative(rd_req_t *req, rd__goal_t *g, const rd_msg_t *m, const uint8_t *name,
                          bool nxdomain, bool aa, uint64_t now_ms)
@@ -174,12 +218,21 @@ static int goal_negative(rd_req_t *req, rd__goal_t *g, const rd_msg_t *m, const 
             neg->soa = soa.rdata[0];
             neg->nsigs = soa.nsigs; /* RFC 4035 s3.1.3: the SOA goes with its RRSIGs */
             neg->rrsigs = soa.rrsigs;
+            if ((r = collect_proofs(req, m, soa.owner, neg)) != 0) return r;
             /* RFC 2308 s5: the lesser of the SOA TTL and its MINIMUM. */
             const uint8_t *mp = soa.rdata[0].data + soa.rdata[0].len - 4;
             uint32_t minimum =
                 (uint32_t)mp[0] << 24 | (uint32_t)mp[1] << 16 | (uint32_t)mp[2] << 8 | mp[3];
             neg->ttl = soa.ttl;
-            (void)rd_cache_insert_negative(req->res->cache, neg, rd__res_now_s(now_ms));
+            uint64_t now_s = rd__res_now_s(now_ms);
+            if (rd_cache_insert_negative(req->res->cache, neg, now_s) == RD_ESPACE && neg->nproof) {
+                /* proofs too big for one entry (huge NSEC bitmaps): the negative answer itself
+                 * is still worth caching; this client gets the proofs, later ones do not */
+                rd_cache_neg_t bare = *neg;
+                bare.nproof = 0;
+                bare.proof = NULL;
+                (void)rd_cache_insert_negative(req->res->cache, &bare, now_s);
+            }
             /* RFC 2308 s5: the lesser of the SOA TTL and its MINIMUM, capped by
              * cache-max-negative-ttl: what the cache stored, so later answers agree. */
             neg->ttl = rd_cache_ttl_negative(req->res->cache, soa.ttl, minimum);

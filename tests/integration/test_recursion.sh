@@ -62,9 +62,36 @@ check "DO=1 answer has DO in its OPT" grep -q "flags: do;" <(q +dnssec www.signe
 check "DO=0 gets no RRSIG" [ -z "$(q +noall +answer www.signed.lab A | awk '$4 == "RRSIG"')" ]
 check "DO=0 answer still there" [ "$(short www.signed.lab A)" = 192.0.2.95 ]
 nsd_neg=$(dig @127.0.60.1 +norec +dnssec +noall +authority nosuch.signed.lab A | awk '$4 == "RRSIG" && $5 == "SOA" { print $NF }')
-ours_neg=$(q +dnssec +noall +authority nosuch.signed.lab A | awk '$4 == "RRSIG" && $5 == "SOA" { print $NF }')
+ours_auth=$(q +dnssec +noall +authority +nottlid +nocl nosuch.signed.lab A) # first: from NSD
+ours_neg=$(awk '$2 == "RRSIG" && $3 == "SOA" { print $NF }' <<< "$ours_auth")
 check "DO=1 NXDOMAIN has the SOA's RRSIG" same "$nsd_neg" "$ours_neg"
 check "DO=0 NXDOMAIN has no RRSIG" [ -z "$(q +noall +authority nosuch.signed.lab A | awk '$4 == "RRSIG"')" ]
+# The NSEC proof (issue 5, RFC 4035 s3.1.3): the NSECs and their RRSIGs NSD puts in a negative
+# answer reach DO=1 clients after the SOA, fresh and from the cache; DO=0 clients get none.
+nsec() { # "owner type rdata" of the NSECs and RRSIG NSECs of an authority section, sorted
+    awk '$2 == "NSEC" || ($2 == "RRSIG" && $3 == "NSEC") { $1 = tolower($1); print }' | sort
+}
+nsd_nsec=$(dig @127.0.60.1 +tries=1 +timeout=12 +norec +dnssec +noall +authority +nottlid +nocl \
+    nosuch.signed.lab A | nsec)
+check "NSD's NXDOMAIN for nosuch.signed.lab has NSECs" \
+    [ "$(awk '$2 == "NSEC"' <<< "$nsd_nsec" | wc -l)" -ge 1 ]
+check "DO=1 NXDOMAIN: NSEC and RRSIG NSEC as NSD sent them" same "$nsd_nsec" "$(nsec <<< "$ours_auth")"
+check "DO=1 NXDOMAIN: the SOA comes first" [ "$(awk 'NR == 1 { print $2 }' <<< "$ours_auth")" = SOA ]
+cached_auth=$(q +dnssec +noall +authority +nottlid +nocl nosuch.signed.lab A)
+check "DO=1 NXDOMAIN again, from the cache: the same NSECs" same "$nsd_nsec" "$(nsec <<< "$cached_auth")"
+check "DO=0 NXDOMAIN has no NSEC" \
+    [ -z "$(q +noall +authority nosuch.signed.lab A | awk '$4 == "NSEC"')" ]
+check "DO=0 NXDOMAIN still has its SOA" \
+    [ "$(q +noall +authority nosuch.signed.lab A | awk '$4 == "SOA"' | wc -l)" = 1 ]
+nsd_nodata=$(dig @127.0.60.1 +tries=1 +timeout=12 +norec +dnssec +noall +authority +nottlid +nocl \
+    txtonly.signed.lab A | nsec)
+check "NSD's NODATA for txtonly.signed.lab A has an NSEC" grep -q "^txtonly.signed.lab. NSEC" <<< "$nsd_nodata"
+for i in fresh cached; do
+    check "DO=1 NODATA ($i): NSEC and RRSIG NSEC as NSD sent them" \
+        same "$nsd_nodata" "$(q +dnssec +noall +authority +nottlid +nocl txtonly.signed.lab A | nsec)"
+done
+check "DO=0 NODATA has no NSEC" \
+    [ -z "$(q +noall +authority txtonly.signed.lab A | awk '$4 == "NSEC"')" ]
 
 # DNAME (RFC 6672): a name below old.example.lab. is synthesised from the cached DNAME; a
 # CNAME question below it keeps the DNAME in the answer, asked again or not

@@ -715,6 +715,174 @@ Test(cache, rfc8020_nxdomain_covers_the_subtree)
     rd_cache_free(c);
 }
 
+/* NSEC / NSEC3 proofs kept with a negative answer (RFC 4035 s3.1.3): only for DO lookups,
+ * with the entry's TTL, bounded by RD_CACHE_NEG_PROOFS. */
+Test(cache, negative_keeps_nsec_proofs)
+{
+    rd_cache_t *c = new_cache(1 << 20, NULL);
+    wname_t n = N("nx.example.com."), z = N("example.com.");
+    wname_t o1 = N("MAIL.example.com."), o2 = N("example.com.");
+    uint8_t soa[128];
+    size_t sl = soa_rdata(soa, 300);
+    /* NSEC rdata: next name, type bitmap (A RRSIG NSEC) */
+    static const uint8_t nsec1[] = {2,   'n', 's', 7, 'e', 'x', 'a',  'm', 'p', 'l', 'e', 3,
+                                    'c', 'o', 'm', 0, 0,   6,   0x40, 0,   0,   0,   0,   3};
+    static const uint8_t nsec2[] = {1,   'a', 7, 'e', 'x', 'a',  'm', 'p', 'l', 'e', 3, 'c',
+                                    'o', 'm', 0, 0,   6,   0x22, 0,   0,   0,   0,   3};
+    static const uint8_t sig1[] = {0, 47, 13, 3, 0, 0, 1, 44, 's', 'i', 'g', '1'};
+    static const uint8_t sig2[] = {0, 47, 13, 2, 0, 0, 1, 44, 's', 'i', 'g', '2'};
+    static const uint8_t soasig[] = {0, 6, 13, 2, 0, 0, 14, 16, 'f', 'a', 'k', 'e'};
+    rd_cache_rdata_t r1 = {nsec1, sizeof(nsec1)}, r2 = {nsec2, sizeof(nsec2)};
+    rd_cache_rdata_t s1 = {sig1, sizeof(sig1)}, s2 = {sig2, sizeof(sig2)};
+    rd_cache_rdata_t ss = {soasig, sizeof(soasig)};
+    rd_cache_rrset_t proofs[RD_CACHE_NEG_PROOFS + 1] = {
+        {.owner = o1.w,
+         .type = RD_TYPE_NSEC,
+         .ttl = 300,
+         .count = 1,
+         .rdata = &r1,
+         .nsigs = 1,
+         .rrsigs = &s1},
+        {.owner = o2.w,
+         .type = RD_TYPE_NSEC,
+         .ttl = 300,
+         .count = 1,
+         .rdata = &r2,
+         .nsigs = 1,
+         .rrsigs = &s2},
+    };
+    rd_cache_neg_t in = {.owner = n.w,
+                         .rclass = RD_CLASS_IN,
+                         .kind = RD_CACHE_NXDOMAIN,
+                         .rank = RD_CACHE_RANK_AUTH_AUTHORITY,
+                         .ttl = 3600,
+                         .soa_owner = z.w,
+                         .soa = {soa, (uint16_t)sl},
+                         .nsigs = 1,
+                         .rrsigs = &ss,
+                         .nproof = 2,
+                         .proof = proofs};
+    rd_cache_stats_t st0, st1;
+    rd_cache_stats(c, &st0);
+    cr_assert_eq(rd_cache_insert_negative(c, &in, 1000), 0);
+    rd_cache_stats(c, &st1);
+    /* accounted like everything: the slot holds SOA, RRSIG and both proofs */
+    cr_assert_geq(st1.bytes - st0.bytes, sl + sizeof(nsec1) + sizeof(nsec2) + 3 * 12);
+
+    rd_arena_t a;
+    rd_arena_init(&a, NULL, 0, 0);
+    rd_cache_neg_t out;
+    /* DO=0: exactly what it was, no proof */
+    cr_assert_eq(rd_cache_lookup_negative(c, n.w, RD_TYPE_A, RD_CLASS_IN, 1100, false, &a, &out),
+                 0);
+    cr_assert_eq(out.nsigs, 0);
+    cr_assert_eq(out.nproof, 0);
+    cr_assert_null(out.proof);
+    cr_assert_eq(out.soa.len, sl);
+    /* DO=1: both sets, with their RRSIGs, the entry's TTL, owners lowercased */
+    cr_assert_eq(rd_cache_lookup_negative(c, n.w, RD_TYPE_A, RD_CLASS_IN, 1100, true, &a, &out), 0);
+    cr_assert_eq(out.ttl, 200);
+    cr_assert_eq(out.nsigs, 1);
+    cr_assert_eq(out.nproof, 2);
+    name_eq_text(out.proof[0].owner, "mail.example.com.");
+    name_eq_text(out.proof[1].owner, "example.com.");
+    for (int i = 0; i < 2; i++) {
+        const rd_cache_rrset_t *ps = &out.proof[i];
+        cr_assert_eq(ps->type, RD_TYPE_NSEC);
+        cr_assert_eq(ps->rclass, RD_CLASS_IN);
+        cr_assert_eq(ps->ttl, 200);
+        cr_assert_eq(ps->count, 1);
+        cr_assert_eq(ps->nsigs, 1);
+        const rd_cache_rdata_t *want = i == 0 ? &r1 : &r2, *wsig = i == 0 ? &s1 : &s2;
+        cr_assert_eq(ps->rdata[0].len, want->len);
+        cr_assert_arr_eq(ps->rdata[0].data, want->data, want->len);
+        cr_assert_eq(ps->rrsigs[0].len, wsig->len);
+        cr_assert_arr_eq(ps->rrsigs[0].data, wsig->data, wsig->len);
+    }
+    /* RFC 8020: a name below gets the same proof */
+    wname_t deep = N("a.nx.example.com.");
+    cr_assert_eq(rd_cache_lookup_nxdomain_above(c, deep.w, RD_CLASS_IN, 1100, true, &a, &out), 0);
+    cr_assert_eq(out.nproof, 2);
+    cr_assert_eq(rd_cache_lookup_nxdomain_above(c, deep.w, RD_CLASS_IN, 1100, false, &a, &out), 0);
+    cr_assert_eq(out.nproof, 0);
+
+    /* a NODATA whose SOA has no RRSIG still keeps its proof */
+    in.kind = RD_CACHE_NODATA;
+    in.type = RD_TYPE_MX;
+    in.owner = o1.w;
+    in.nsigs = 0;
+    in.rrsigs = NULL;
+    in.nproof = 1;
+    cr_assert_eq(rd_cache_insert_negative(c, &in, 1000), 0);
+    cr_assert_eq(rd_cache_lookup_negative(c, o1.w, RD_TYPE_MX, RD_CLASS_IN, 1000, true, &a, &out),
+                 0);
+    cr_assert_eq(out.kind, RD_CACHE_NODATA);
+    cr_assert_eq(out.nsigs, 0);
+    cr_assert_eq(out.nproof, 1);
+    cr_assert_eq(out.proof[0].nsigs, 1);
+    cr_assert_eq(out.proof[0].ttl, 300);
+
+    /* bounds and types: refused, nothing stored */
+    wname_t bad = N("bad.example.com.");
+    in.owner = bad.w;
+    in.nproof = RD_CACHE_NEG_PROOFS + 1;
+    for (unsigned i = 0; i <= RD_CACHE_NEG_PROOFS; i++) proofs[i] = proofs[0];
+    cr_assert_eq(rd_cache_insert_negative(c, &in, 1000), RD_EINVAL);
+    in.nproof = 1;
+    proofs[0].type = RD_TYPE_A;
+    cr_assert_eq(rd_cache_insert_negative(c, &in, 1000), RD_EINVAL);
+    proofs[0].type = RD_TYPE_NSEC3;
+    proofs[0].count = 0;
+    cr_assert_eq(rd_cache_insert_negative(c, &in, 1000), RD_EINVAL);
+    rd_cache_rdata_t many[2 * RD_CACHE_NEG_PROOFS + 1];
+    for (unsigned i = 0; i < 2 * RD_CACHE_NEG_PROOFS + 1; i++) many[i] = r1;
+    proofs[0].count = 2 * RD_CACHE_NEG_PROOFS + 1;
+    proofs[0].rdata = many;
+    cr_assert_eq(rd_cache_insert_negative(c, &in, 1000), RD_EINVAL);
+    proofs[0].count = 1;
+    proofs[0].nsigs = 2 * RD_CACHE_NEG_PROOFS + 1;
+    proofs[0].rrsigs = many;
+    cr_assert_eq(rd_cache_insert_negative(c, &in, 1000), RD_EINVAL);
+    proofs[0].nsigs = 1;
+    proofs[0].owner = NULL;
+    cr_assert_eq(rd_cache_insert_negative(c, &in, 1000), RD_EINVAL);
+    in.proof = NULL;
+    cr_assert_eq(rd_cache_insert_negative(c, &in, 1000), RD_EINVAL);
+    cr_assert_eq(rd_cache_lookup_negative(c, bad.w, RD_TYPE_A, RD_CLASS_IN, 1000, true, &a, &out),
+                 RD_ENOTFOUND);
+    /* the largest allowed: RD_CACHE_NEG_PROOFS NSEC3 sets, records and RRSIGs at the bound */
+    for (unsigned i = 0; i < RD_CACHE_NEG_PROOFS; i++)
+        proofs[i] = (rd_cache_rrset_t){.owner = o1.w,
+                                       .type = RD_TYPE_NSEC3,
+                                       .count = 2,
+                                       .rdata = many,
+                                       .nsigs = 2,
+                                       .rrsigs = many};
+    in.proof = proofs;
+    in.nproof = RD_CACHE_NEG_PROOFS;
+    cr_assert_eq(rd_cache_insert_negative(c, &in, 1000), 0);
+    cr_assert_eq(rd_cache_lookup_negative(c, bad.w, RD_TYPE_MX, RD_CLASS_IN, 1000, true, &a, &out),
+                 0);
+    cr_assert_eq(out.nproof, RD_CACHE_NEG_PROOFS);
+    cr_assert_eq(out.proof[RD_CACHE_NEG_PROOFS - 1].nsigs, 2);
+    cr_assert_eq(out.proof[RD_CACHE_NEG_PROOFS - 1].type, RD_TYPE_NSEC3);
+    rd_arena_free(&a);
+    rd_cache_free(c);
+
+    /* proofs count against the entry size: too big for the smallest cache, RD_ESPACE (the
+     * engine then caches the answer without them) */
+    c = new_cache(RD_CACHE_SIZE_MIN, NULL);
+    static uint8_t huge[8000];
+    rd_cache_rdata_t hr[2] = {{huge, sizeof(huge)}, {huge, sizeof(huge)}};
+    for (unsigned i = 0; i < RD_CACHE_NEG_PROOFS; i++)
+        proofs[i] = (rd_cache_rrset_t){
+            .owner = o1.w, .type = RD_TYPE_NSEC, .count = 2, .rdata = hr, .nsigs = 0};
+    cr_assert_eq(rd_cache_insert_negative(c, &in, 1000), RD_ESPACE);
+    in.nproof = 0;
+    cr_assert_eq(rd_cache_insert_negative(c, &in, 1000), 0);
+    rd_cache_free(c);
+}
+
 Test(cache, data_at_a_name_drops_its_nxdomain)
 {
     rd_cache_t *c = new_cache(1 << 20, NULL);

@@ -33,6 +33,10 @@ static unsigned nsrv;
 typedef int (*hook_fn)(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out, size_t cap,
                        size_t *len);
 static hook_fn hook;
+/* NSEC owners hook_nsec adds to negative replies (see the NSEC proof scenarios) */
+static const char *nsec_owners[8];
+static unsigned nnsec;
+static bool nsec_evil;
 
 static const uint8_t *wire(const char *text, uint8_t *buf)
 {
@@ -273,6 +277,8 @@ static void teardown(void)
     nsrv = 0;
     hook = NULL;
     client_do = false;
+    nnsec = 0;
+    nsec_evil = false;
     answer_limit = RD_MSG_MAX;
     rd_zoneset_free(rec.zones);
     rec.zones = NULL;
@@ -1916,6 +1922,202 @@ Test(iter, dnssec_unsigned_zone_do1_no_rrsig)
     resolve("www.example.lab.", RD_TYPE_A);
     EXPECT(RD_RCODE_NOERROR, 1, 3);
     cr_assert_eq(count_of("RRSIG"), 0);
+}
+
+/* ---- NSEC proofs in negative answers (issue 5, RFC 4035 s3.1.3) ----
+ * rd_zone_answer assembles no denial, so this hook adds to the signed.lab server's negative
+ * replies what NSD adds for DO=1: the NSEC RRsets named in nsec_owners, taken from the zone
+ * (with their RRSIGs), after the SOA. nsec_evil adds one owned outside the zone. */
+
+/* Appends to b the NSEC RRset at owner and its RRSIGs, as the zone holds them. */
+static void add_nsec(rd_mb_t *b, const rd_zone_t *z, const char *owner, const char *as_owner)
+{
+    uint8_t on[RD_NAME_MAX], asn[RD_NAME_MAX];
+    wire(owner, on);
+    wire(as_owner, asn);
+    static uint8_t tmp[RD_MSG_MAX];
+    rd_mb_t t;
+    rd_mb_init(&t, tmp, sizeof(tmp), RD_MSG_MAX, 1, RD_F_QR);
+    cr_assert_eq(rd_mb_question(&t, on, RD_TYPE_NSEC, RD_CLASS_IN), 0);
+    int result;
+    cr_assert_eq(rd_zone_answer(z, on, RD_TYPE_NSEC, true, &t, &result), 0);
+    size_t tl = rd_mb_finish(&t);
+    rd_msg_t m;
+    cr_assert_eq(rd_msg_parse(&m, tmp, tl, NULL), 0);
+    cr_assert_geq(m.count[RD_SEC_AN], 2, "NSEC and RRSIG at %s", owner);
+    for (unsigned i = 0; i < m.count[RD_SEC_AN]; i++) {
+        const rd_rr_t *rr = rd_msg_rr(&m, RD_SEC_AN, i);
+        uint8_t rd[RD_MSG_MAX];
+        size_t rl = 0;
+        cr_assert_eq(rd_rdata_unpack(tmp, tl, rr->rdata, rr->rdlen, rr->type, rd, sizeof(rd), &rl),
+                     0);
+        cr_assert_eq(rd_mb_rr(b, RD_SEC_NS, asn, rr->type, rr->rclass, rr->ttl, rd, (uint16_t)rl),
+                     0);
+    }
+}
+
+static int hook_nsec(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *reply, size_t cap,
+                     size_t *len)
+{
+    uint8_t qname[RD_NAME_MAX], zone[RD_NAME_MAX];
+    size_t pos = RD_HDR_LEN;
+    cr_assert_eq(rd_name_unpack(q->wire, q->len, &pos, qname, NULL), 0);
+    const fake_srv_t *s = NULL;
+    for (unsigned i = 0; i < nsrv; i++)
+        if (addr_eq(&srv[i].addr, &act->server)) s = &srv[i];
+    if (!s || !s->zones || !rd_name_in(qname, wire("signed.lab.", zone))) return -1;
+    const rd_zone_t *z = rd_zoneset_find(s->zones, qname);
+    if (!z || !rd_name_eq(rd_zone_origin(z), zone)) return -1;
+    const rd_rr_t *qr = rd_msg_rr(q, RD_SEC_QD, 0);
+    bool dnssec_ok = q->edns.present && (q->edns.flags & RD_EDNS_DO);
+    rd_mb_t b;
+    rd_mb_init(&b, reply, cap, RD_MSG_MAX, q->id, RD_F_QR);
+    rd_edns_build_t e = {.udp_size = 1232, .flags = dnssec_ok ? RD_EDNS_DO : 0};
+    if (q->edns.present) cr_assert_eq(rd_mb_reserve(&b, rd_edns_size(&e)), 0);
+    cr_assert_eq(rd_mb_question(&b, qname, qr->type, qr->rclass), 0);
+    int result;
+    cr_assert_eq(rd_zone_answer(z, qname, qr->type, dnssec_ok, &b, &result), 0);
+    bool negative = b.count[RD_SEC_AN] == 0 && b.count[RD_SEC_NS] > 0 &&
+                    ((b.flags & 0xF) == RD_RCODE_NXDOMAIN || (b.flags & 0xF) == RD_RCODE_NOERROR);
+    if (negative && dnssec_ok) {
+        for (unsigned i = 0; i < nnsec; i++) add_nsec(&b, z, nsec_owners[i], nsec_owners[i]);
+        if (nsec_evil) add_nsec(&b, z, "signed.lab.", "evil.example.lab.");
+    }
+    if (q->edns.present) cr_assert_eq(rd_mb_opt(&b, &e), 0);
+    *len = rd_mb_finish(&b);
+    return 1;
+}
+
+/* The NSEC records of the answer text, each with its RRSIG: "<owner>\t...\tNSEC\t". */
+static unsigned nsec_count(void)
+{
+    return count_of("\tNSEC\t");
+}
+
+Test(iter, dnssec_nxdomain_gets_nsec_proof)
+{
+    hook = hook_nsec;
+    /* NSD's denial for nx.signed.lab: the NSEC covering the name (ns1 -> txtonly) and the one
+     * covering the wildcard (signed.lab -> alias) */
+    nsec_owners[0] = "ns1.signed.lab.";
+    nsec_owners[1] = "signed.lab.";
+    nnsec = 2;
+    client_do = true;
+    resolve("nx.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 3);
+    cr_assert_eq(out.ns, 6, "SOA, NSEC x2, each with its RRSIG:\n%s", out.text);
+    HAS("RRSIG\tSOA 13 2");
+    HAS("ns1.signed.lab.\t300\tIN\tNSEC\ttxtonly.signed.lab. A RRSIG NSEC");
+    HAS("signed.lab.\t300\tIN\tNSEC\talias.signed.lab. NS SOA RRSIG NSEC DNSKEY");
+    cr_assert_eq(count_of("RRSIG\tNSEC 13"), 2);
+    /* after the SOA (RFC 4035 s3.1.3 order: SOA first) */
+    cr_assert_lt(strstr(out.text, "\tSOA\t") - out.text, strstr(out.text, "\tNSEC\t") - out.text);
+    /* from the cache: the same, with the negative TTL */
+    resolve("nx.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 0);
+    cr_assert_eq(out.ns, 6, "%s", out.text);
+    cr_assert_eq(nsec_count(), 2);
+    cr_assert_eq(count_of("RRSIG\tNSEC 13"), 2);
+    /* RFC 8020: a name below, from the cache, gets the proof too */
+    resolve("a.nx.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 0);
+    cr_assert_eq(out.ns, 6, "%s", out.text);
+    /* DO=0 from the cache: the SOA alone, as before */
+    client_do = false;
+    resolve("nx.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 0);
+    cr_assert_eq(out.ns, 1, "%s", out.text);
+    cr_assert_eq(count_of("NSEC"), 0);
+    cr_assert_eq(count_of("RRSIG"), 0);
+}
+
+Test(iter, dnssec_nodata_gets_nsec_proof)
+{
+    hook = hook_nsec;
+    nsec_owners[0] = "txtonly.signed.lab.";
+    nnsec = 1;
+    client_do = true;
+    resolve("txtonly.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 0, 3);
+    cr_assert_eq(out.ns, 4, "SOA, NSEC, each with its RRSIG:\n%s", out.text);
+    HAS("txtonly.signed.lab.\t300\tIN\tNSEC\twww.signed.lab. TXT RRSIG NSEC");
+    HAS("RRSIG\tNSEC 13 3");
+    resolve("txtonly.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 0, 0);
+    cr_assert_eq(out.ns, 4, "%s", out.text);
+    HAS("RRSIG\tNSEC 13 3");
+    client_do = false;
+    resolve("txtonly.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 0, 0);
+    cr_assert_eq(out.ns, 1, "%s", out.text);
+    cr_assert_eq(count_of("NSEC"), 0);
+}
+
+Test(iter, dnssec_nsec_do0_first_then_do1_from_cache)
+{
+    hook = hook_nsec;
+    nsec_owners[0] = "ns1.signed.lab.";
+    nsec_owners[1] = "signed.lab.";
+    nnsec = 2;
+    /* a DO=0 client's fresh answer: exactly the SOA */
+    resolve("nx.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 3);
+    cr_assert_eq(out.ns, 1, "%s", out.text);
+    cr_assert_eq(count_of("NSEC"), 0);
+    /* the resolution asked with DO=1: the proof is in the cache for the next DO=1 client */
+    client_do = true;
+    resolve("nx.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 0);
+    cr_assert_eq(out.ns, 6, "%s", out.text);
+}
+
+Test(iter, dnssec_nsec_proof_bounded_and_in_zone)
+{
+    hook = hook_nsec;
+    /* every NSEC of the zone (6 sets) and one owned outside it: at most RD_CACHE_NEG_PROOFS
+     * in-zone sets are kept, the foreign one never */
+    static const char *all[] = {"signed.lab.",     "alias.signed.lab.",   "mail.signed.lab.",
+                                "ns1.signed.lab.", "txtonly.signed.lab.", "www.signed.lab."};
+    nsec_evil = true;
+    for (nnsec = 0; nnsec < 6; nnsec++) nsec_owners[nnsec] = all[nnsec];
+    client_do = true;
+    resolve("nx.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 3);
+    cr_assert_eq(nsec_count(), RD_CACHE_NEG_PROOFS, "%s", out.text);
+    cr_assert_eq(out.ns, 2 + 2 * RD_CACHE_NEG_PROOFS, "%s", out.text);
+    cr_assert_null(strstr(out.text, "evil.example.lab"), "%s", out.text);
+    resolve("nx.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 0);
+    cr_assert_eq(out.ns, 2 + 2 * RD_CACHE_NEG_PROOFS, "%s", out.text);
+    cr_assert_null(strstr(out.text, "evil.example.lab"));
+    nsec_evil = false;
+}
+
+Test(iter, dnssec_nsec_proof_truncated_for_small_client)
+{
+    hook = hook_nsec;
+    static const char *four[] = {"signed.lab.", "alias.signed.lab.", "mail.signed.lab.",
+                                 "ns1.signed.lab."};
+    for (nnsec = 0; nnsec < 4; nnsec++) nsec_owners[nnsec] = four[nnsec];
+    client_do = true;
+    resolve("nx.signed.lab.", RD_TYPE_A); /* cached */
+    cr_assert_eq(out.ns, 10);
+    cr_assert_not(out.tc);
+    /* 512 octets hold the SOA and its RRSIG, not four NSECs with theirs: TC (RFC 4035
+     * s3.1.1), and never an NSEC without its RRSIG */
+    answer_limit = 512;
+    resolve("nx.signed.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NXDOMAIN, 0, 0);
+    cr_assert(out.tc, "TC when the proof does not fit:\n%s", out.text);
+    cr_assert_lt(out.ns, 10);
+    cr_assert_geq(out.ns, 2, "the SOA and its RRSIG still go:\n%s", out.text);
+    cr_assert_eq(out.ns % 2, 0, "each set whole with its RRSIG:\n%s", out.text);
+    cr_assert_eq(nsec_count(), count_of("RRSIG\tNSEC 13"));
+    /* DO=0 in 512: the SOA, no TC */
+    client_do = false;
+    resolve("nx.signed.lab.", RD_TYPE_A);
+    cr_assert_not(out.tc);
+    cr_assert_eq(out.ns, 1);
 }
 
 /* ---- AAAA lookups of NS names ---- */
