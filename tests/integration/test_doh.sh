@@ -54,7 +54,7 @@ check "kdig +https +tls-pin" [ "$(kdig @127.0.0.1 +https +tls-pin="$pin" +short 
 out=$(kdig @127.0.0.1 +https router.home.lan A)
 check "kdig over HTTP/2" grep -q "HTTP/2-POST" <<< "$out"
 n=$(kdig @127.0.0.1 +https +padding router.home.lan A | grep -o 'Received [0-9]* B' | awk '{print $2}')
-check "padded DoH response ($n) in 468-octet blocks" [ -n "$n" ] && [ $((n % 468)) = 0 ]
+check "padded DoH response ($n) in 468-octet blocks" [ -n "$n" -a $((n % 468)) = 0 ]
 check "ALPN h2 chosen" [ "$($py "$cl" alpn 127.0.0.1 443 h2 http/1.1)" = h2 ]
 check "ALPN http/1.1 chosen" [ "$($py "$cl" alpn 127.0.0.1 443 http/1.1)" = http/1.1 ]
 

@@ -87,11 +87,11 @@ else check "wrong pin: no answer" not grep -q "$want" "$work/wrongpin"; fi
 # 3. RFC 8467 s4.1: padded queries get responses padded to 468-octet blocks, on TLS only
 size() { grep -o 'Received [0-9]* B' | awk '{print $2}'; }
 n=$(kdig @127.0.0.1 -p 853 +tls +padding router.home.lan A | size)
-check "padded DoT response: $n octets, a multiple of 468" [ -n "$n" ] && [ $((n % 468)) = 0 ]
+check "padded DoT response: $n octets, a multiple of 468" [ -n "$n" -a $((n % 468)) = 0 ]
 n=$(kdig @127.0.0.1 -p 853 +tls +nopadding router.home.lan A | size)
-check "unpadded query, unpadded response ($n)" [ -n "$n" ] && [ $((n % 468)) != 0 ]
+check "unpadded query, unpadded response ($n)" [ -n "$n" -a $((n % 468)) != 0 ]
 n=$(kdig @127.0.0.1 +padding router.home.lan A | size)
-check "UDP is not padded ($n)" [ -n "$n" ] && [ $((n % 468)) != 0 ]
+check "UDP is not padded ($n)" [ -n "$n" -a $((n % 468)) != 0 ]
 
 # 4. stream semantics: 100 queries in one write on one connection, all answered
 check "100 pipelined queries" $py "$cl" pipeline 127.0.0.1 853 router.home.lan 100

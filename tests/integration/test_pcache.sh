@@ -48,7 +48,7 @@ out=$(q WwW.eXaMpLe.LaB A)
 check "repeat: the client's case in the answer" grep -q "^WwW.eXaMpLe.LaB\." <(q +noall +answer WwW.eXaMpLe.LaB A)
 check "repeat: the client's case in the question section" grep -q "^;WwW.eXaMpLe.LaB\." <<< "$out"
 t0=$(awk '{print $2}' <<< "$first") t1=$(ttl_of www.example.lab A)
-check "repeat: TTL counted down ($t0 -> $t1)" [ "$t1" -lt "$t0" ] && [ "$t1" -ge $((t0 - 4)) ]
+check "repeat: TTL counted down ($t0 -> $t1)" [ "$t1" -lt "$t0" -a "$t1" -ge $((t0 - 4)) ]
 id=$(q +qid=4242 www.example.lab A | sed -n 's/.*id: \([0-9]*\).*/\1/p')
 check "repeat: the client's ID ($id)" [ "$id" = 4242 ]
 check "repeat: RA set, AA clear, RD copied" grep -q "flags: qr rd ra;" <<< "$out"
