@@ -289,6 +289,9 @@ stop "$f"
 # the same over DoH: many streams on one HTTP/2 connection
 front_threads=1 front reuse-doh "upstream: https://doh.lab/dns-query@127.0.200.3"
 f=$pid
+# one question first: the connection is open before the burst (two CI runs of a fresh clone
+# lost all 60 when they met a connection still in its handshake; see the closing note)
+check "DoH: first question answered" [ "$(short w0.wild.example.lab A)" = "$want_wild" ]
 dpids=()
 for i in $(seq 1 60); do q +short "d$i.wild.example.lab" A > "$work/d$i.out" & dpids+=($!); done
 wait "${dpids[@]}" || true
@@ -296,6 +299,7 @@ conns=$(ss -Htn state established "dst 127.0.200.3:443" | wc -l)
 all_ok=1
 for i in $(seq 1 60); do [ "$(fmt < "$work/d$i.out")" = "$want_wild" ] || all_ok=0; done
 check "60 parallel questions over DoH: all answered correctly" [ $all_ok = 1 ]
+[ $all_ok = 1 ] || { grep -v "debug: query" "$work/fw-reuse-doh.log" | tail -30; cat "$work"/d*.out | sort | uniq -c | head; }
 check "DoH: at most 2 upstream connections ($conns)" [ "$conns" -ge 1 -a "$conns" -le 2 ]
 stop "$f"
 
