@@ -163,17 +163,6 @@ static bool same_str(const char *a, const char *b)
     return (a == NULL) == (b == NULL) && (!a || strcmp(a, b) == 0);
 }
 
-static bool same_upstream(const rd_conf_upstream_t *a, const rd_conf_upstream_t *b)
-{
-    if (a->proto != b->proto || !same_addr(&a->addr, &b->addr) || !same_str(a->uri, b->uri) ||
-        !same_str(a->auth_name, b->auth_name) || !same_str(a->path, b->path) ||
-        a->npins != b->npins)
-        return false;
-    for (size_t i = 0; i < a->npins; i++)
-        if (!same_str(a->pins[i], b->pins[i])) return false;
-    return true;
-}
-
 /* Same stub: and forward: sections, in the same order (a reordering counts as a change: the
  * answer is only a cache flush). */
 static bool same_policy(const rd_conf_t *a, const rd_conf_t *b)
@@ -191,7 +180,7 @@ static bool same_policy(const rd_conf_t *a, const rd_conf_t *b)
             x->nupstreams != y->nupstreams)
             return false;
         for (size_t j = 0; j < x->nupstreams; j++)
-            if (!same_upstream(&x->upstreams[j], &y->upstreams[j])) return false;
+            if (!rd_conf_upstream_eq(&x->upstreams[j], &y->upstreams[j])) return false;
     }
     return true;
 }

@@ -121,6 +121,13 @@ int rd_conf_parse_mem(const char *text, size_t len, const char *name, rd_conf_t 
 int rd_conf_default(rd_conf_t **out);
 void rd_conf_free(rd_conf_t *c);
 
+/* One upstream, for the engine and the shell that keep copies beyond a configuration's life:
+ * a deep copy (RD_ENOMEM leaves dst empty, safe to free), field-by-field equality (address,
+ * scheme, URI, name, path and pins in order), and release (dst zeroed). */
+int rd_conf_upstream_copy(rd_conf_upstream_t *dst, const rd_conf_upstream_t *src);
+bool rd_conf_upstream_eq(const rd_conf_upstream_t *a, const rd_conf_upstream_t *b);
+void rd_conf_upstream_free(rd_conf_upstream_t *u);
+
 /* Longest-prefix match of addr against the ACL; the default when nothing matches: loopback
  * (127/8, ::1) allowed, everything else refused. */
 int rd_acl_check(const rd_conf_t *c, const rd_addr_t *addr);

@@ -29,9 +29,8 @@ bool rd__addr_is_mapped(const rd_addr_t *a);
 int rd__acl_parse(const char *s, size_t len, rd_acl_rule_t *out, char *why, size_t cap);
 
 /* ---- upstream.c ---- */
-/* One upstream URI; strings in out are allocated (rd__upstream_free). npins = 0. */
+/* One upstream URI; strings in out are allocated (rd_conf_upstream_free). npins = 0. */
 int rd__upstream_parse(const char *s, size_t len, rd_conf_upstream_t *out, char *why, size_t cap);
-void rd__upstream_free(rd_conf_upstream_t *u);
 /* Base64 (RFC 4648 s4, padded, canonical) of exactly 32 octets: an SPKI SHA-256. */
 bool rd__pin_ok(const char *s, size_t len);
 /* A host name: dot-separated labels of letters, digits, '-' and '_', 1..63 each, at most 253

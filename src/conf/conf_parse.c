@@ -357,7 +357,7 @@ void rd_conf_free(rd_conf_t *c)
     free(c->zones);
     for (size_t i = 0; i < c->nforwards; i++) {
         rd_conf_forward_t *f = &c->forwards[i];
-        for (size_t j = 0; j < f->nupstreams; j++) rd__upstream_free(&f->upstreams[j]);
+        for (size_t j = 0; j < f->nupstreams; j++) rd_conf_upstream_free(&f->upstreams[j]);
         free(f->upstreams);
     }
     free(c->forwards);

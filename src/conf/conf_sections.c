@@ -186,7 +186,7 @@ int rd__add_upstream(rd__parser_t *p, const char *key, const char *v, size_t vle
     r = rd__upstream_parse(v, vlen, &u, why, sizeof(why));
     if (r) return rd__fail(p, p->line, key, r, "%s", why);
     if (rd__grow((void **)&f->upstreams, f->nupstreams, sizeof(*f->upstreams))) {
-        rd__upstream_free(&u);
+        rd_conf_upstream_free(&u);
         return rd__fail(p, p->line, key, RD_ENOMEM, "out of memory");
     }
     f->upstreams[f->nupstreams++] = u;

@@ -246,14 +246,14 @@ int rd__upstream_parse(const char *s, size_t len, rd_conf_upstream_t *out, char 
     if (r == 0 && !(u.uri = dup_n(s, len))) r = RD_ENOMEM;
     if (r) {
         if (r == RD_ENOMEM) snprintf(why, cap, "out of memory");
-        rd__upstream_free(&u);
+        rd_conf_upstream_free(&u);
         return r;
     }
     *out = u;
     return 0;
 }
 
-void rd__upstream_free(rd_conf_upstream_t *u)
+void rd_conf_upstream_free(rd_conf_upstream_t *u)
 {
     free(u->auth_name);
     free(u->path);
@@ -261,4 +261,42 @@ void rd__upstream_free(rd_conf_upstream_t *u)
     for (size_t i = 0; i < u->npins; i++) free(u->pins[i]);
     free(u->pins);
     memset(u, 0, sizeof(*u));
+}
+
+static bool dup_opt(char **dst, const char *s)
+{
+    return !s || (*dst = dup_n(s, strlen(s))) != NULL;
+}
+
+int rd_conf_upstream_copy(rd_conf_upstream_t *d, const rd_conf_upstream_t *s)
+{
+    memset(d, 0, sizeof(*d));
+    d->proto = s->proto;
+    d->addr = s->addr;
+    if (!dup_opt(&d->auth_name, s->auth_name) || !dup_opt(&d->path, s->path) ||
+        !dup_opt(&d->uri, s->uri) || (s->npins && !(d->pins = calloc(s->npins, sizeof(char *)))))
+        goto fail;
+    for (; d->npins < s->npins; d->npins++)
+        if (!dup_opt(&d->pins[d->npins], s->pins[d->npins])) goto fail;
+    return 0;
+fail:
+    rd_conf_upstream_free(d);
+    return RD_ENOMEM;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return (a == NULL) == (b == NULL) && (!a || strcmp(a, b) == 0);
+}
+
+bool rd_conf_upstream_eq(const rd_conf_upstream_t *a, const rd_conf_upstream_t *b)
+{
+    if (a->proto != b->proto || a->addr.family != b->addr.family || a->addr.port != b->addr.port ||
+        memcmp(a->addr.addr, b->addr.addr, sizeof(a->addr.addr)) != 0 ||
+        !same_str(a->uri, b->uri) || !same_str(a->auth_name, b->auth_name) ||
+        !same_str(a->path, b->path) || a->npins != b->npins)
+        return false;
+    for (size_t i = 0; i < a->npins; i++)
+        if (!same_str(a->pins[i], b->pins[i])) return false;
+    return true;
 }

@@ -58,44 +58,6 @@ static bool same_str(const char *a, const char *b)
     return (a == NULL) == (b == NULL) && (!a || strcmp(a, b) == 0);
 }
 
-static void free_copy(rd_conf_upstream_t *u)
-{
-    free(u->auth_name);
-    free(u->path);
-    free(u->uri);
-    for (size_t i = 0; i < u->npins; i++) free(u->pins[i]);
-    free(u->pins);
-    memset(u, 0, sizeof(*u));
-}
-
-static int copy_conf(rd_conf_upstream_t *d, const rd_conf_upstream_t *s)
-{
-    memset(d, 0, sizeof(*d));
-    d->proto = s->proto;
-    d->addr = s->addr;
-    if ((s->auth_name && !(d->auth_name = dup_str(s->auth_name))) ||
-        (s->path && !(d->path = dup_str(s->path))) || (s->uri && !(d->uri = dup_str(s->uri))))
-        return RD_ENOMEM;
-    if (s->npins && !(d->pins = calloc(s->npins, sizeof(*d->pins)))) return RD_ENOMEM;
-    for (size_t i = 0; i < s->npins; i++) {
-        if (!(d->pins[i] = dup_str(s->pins[i]))) return RD_ENOMEM;
-        d->npins++;
-    }
-    return 0;
-}
-
-static bool same_conf(const rd_conf_upstream_t *a, const rd_conf_upstream_t *b)
-{
-    if (a->proto != b->proto || a->addr.family != b->addr.family || a->addr.port != b->addr.port ||
-        memcmp(a->addr.addr, b->addr.addr, 16) != 0 || !same_str(a->uri, b->uri) ||
-        !same_str(a->auth_name, b->auth_name) || !same_str(a->path, b->path) ||
-        a->npins != b->npins)
-        return false;
-    for (size_t i = 0; i < a->npins; i++)
-        if (!same_str(a->pins[i], b->pins[i])) return false;
-    return true;
-}
-
 const rd_conf_upstream_t *rd__up_pool_conf(const up_pool_t *p)
 {
     return &p->u;
@@ -113,7 +75,7 @@ static void set_free(up_set_t *s)
     while (s->pools) {
         up_pool_t *p = s->pools;
         s->pools = p->next;
-        free_copy(&p->u);
+        rd_conf_upstream_free(&p->u);
         rd_tls_session_free(p->session);
         free(p);
     }
@@ -173,14 +135,14 @@ static void set_authority(up_pool_t *p)
 static up_pool_t *pool_get(up_set_t *s, const rd_conf_upstream_t *u)
 {
     for (up_pool_t *p = s->pools; p; p = p->next)
-        if (same_conf(&p->u, u)) return p;
+        if (rd_conf_upstream_eq(&p->u, u)) return p;
     up_pool_t *p = NULL;
     if (s->npools >= RD_UP_POOLS_MAX) {
         /* full: take over a pool without connections (an upstream a reload removed) */
         p = s->pools;
         while (p && p->nconns > 0) p = p->next;
         if (!p) return NULL;
-        free_copy(&p->u);
+        rd_conf_upstream_free(&p->u);
         rd_tls_session_free(p->session);
         up_pool_t *next = p->next;
         memset(p, 0, sizeof(*p));
@@ -191,10 +153,8 @@ static up_pool_t *pool_get(up_set_t *s, const rd_conf_upstream_t *u)
         s->pools = p;
         s->npools++;
     }
-    if (copy_conf(&p->u, u) != 0) {
-        free_copy(&p->u); /* an empty pool matches nothing and is taken over later */
-        return NULL;
-    }
+    if (rd_conf_upstream_copy(&p->u, u) != 0)
+        return NULL; /* an empty pool matches nothing and is taken over later */
     set_authority(p);
     return p;
 }

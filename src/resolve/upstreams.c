@@ -7,56 +7,20 @@
 
 #include "resolve/iter_int.h"
 
-static char *dup_str(const char *s)
-{
-    if (!s) return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
-static void free_upstream(rd_conf_upstream_t *u)
-{
-    free(u->auth_name);
-    free(u->path);
-    free(u->uri);
-    for (size_t i = 0; i < u->npins; i++) free(u->pins[i]);
-    free(u->pins);
-}
-
-static int copy_upstream(rd_conf_upstream_t *d, const rd_conf_upstream_t *s)
-{
-    memset(d, 0, sizeof(*d));
-    d->proto = s->proto;
-    d->addr = s->addr;
-    if ((s->auth_name && !(d->auth_name = dup_str(s->auth_name))) ||
-        (s->path && !(d->path = dup_str(s->path))) || (s->uri && !(d->uri = dup_str(s->uri))))
-        return RD_ENOMEM;
-    if (s->npins) {
-        if (!(d->pins = calloc(s->npins, sizeof(*d->pins)))) return RD_ENOMEM;
-        for (size_t i = 0; i < s->npins; i++) {
-            if (!(d->pins[i] = dup_str(s->pins[i]))) return RD_ENOMEM;
-            d->npins++;
-        }
-    }
-    return 0;
-}
-
 int rd__res_add_upstream(rd_res_t *res, const rd_conf_upstream_t *u)
 {
     if (res->nups >= INT16_MAX) return RD_ERANGE;
     rd_conf_upstream_t *n = realloc(res->ups, (res->nups + 1) * sizeof(*n));
     if (!n) return RD_ENOMEM;
     res->ups = n;
-    int r = copy_upstream(&res->ups[res->nups], u);
+    int r = rd_conf_upstream_copy(&res->ups[res->nups], u);
     res->nups++; /* even when incomplete: freed with the rest */
     return r ? r : (int)(res->nups - 1);
 }
 
 void rd__res_free_upstreams(rd_res_t *res)
 {
-    for (unsigned i = 0; i < res->nups; i++) free_upstream(&res->ups[i]);
+    for (unsigned i = 0; i < res->nups; i++) rd_conf_upstream_free(&res->ups[i]);
     free(res->ups);
     res->ups = NULL;
     res->nups = 0;
