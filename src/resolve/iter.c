@@ -304,7 +304,7 @@ int rd__iter_add_answer(rd_req_t *req, const rd_cache_rrset_t *rs)
     return 0;
 }
 
-static void ns_add_addrs(rd__ns_t *ns, const rd_cache_rrset_t *rs, uint16_t port)
+void rd__iter_ns_add_addrs(rd__ns_t *ns, const rd_cache_rrset_t *rs, uint16_t port)
 {
     uint16_t want = rs->type == RD_TYPE_A ? 4 : 16;
     for (unsigned i = 0; i < rs->count && ns->naddr < RD_RES_ADDRS_PER_NS; i++) {
@@ -323,7 +323,7 @@ void rd__iter_sub_addrs(rd_req_t *req, const rd_cache_rrset_t *rs)
     if (!g->sub || req->nplan < 2) return;
     rd__goal_t *parent = &req->plan[req->nplan - 2];
     if (!parent->cut || g->sub_ns < 0 || (unsigned)g->sub_ns >= parent->cut->nns) return;
-    ns_add_addrs(&parent->cut->ns[g->sub_ns], rs, req->res->opts.upstream_port);
+    rd__iter_ns_add_addrs(&parent->cut->ns[g->sub_ns], rs, req->res->opts.upstream_port);
 }
 
 /* ---- zone cuts ---- */
@@ -342,7 +342,7 @@ static void cut_from_ns(rd_req_t *req, rd__cut_t *cut, const rd_cache_rrset_t *n
             rd_cache_rrset_t a;
             if (rd_cache_lookup_rrset(c, n->name, types[t], RD_CLASS_IN, now_s, false, &req->arena,
                                       &a) == 0)
-                ns_add_addrs(n, &a, req->res->opts.upstream_port);
+                rd__iter_ns_add_addrs(n, &a, req->res->opts.upstream_port);
         }
     }
 }

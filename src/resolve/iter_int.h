@@ -184,6 +184,9 @@ void rd__iter_remember_failure(rd_req_t *req, uint64_t now_ms);
 /* Appends an RRset (copied into the arena) to the answer of the client's goal. */
 int rd__iter_add_answer(rd_req_t *req, const rd_cache_rrset_t *rs);
 /* Fills the parent's NS entry from an A/AAAA RRset found for a sub goal. */
+/* Adds the A or AAAA addresses of rs to a name server (no duplicates, at most
+ * RD_RES_ADDRS_PER_NS). */
+void rd__iter_ns_add_addrs(rd__ns_t *ns, const rd_cache_rrset_t *rs, uint16_t port);
 void rd__iter_sub_addrs(rd_req_t *req, const rd_cache_rrset_t *rs);
 bool rd__iter_addr_eq(const rd_addr_t *a, const rd_addr_t *b);
 

@@ -276,15 +276,7 @@ static int referral(rd_req_t *req, rd__goal_t *g, const rd_msg_t *m, const uint8
             if (r < 0) return r;
             if (r == 0) continue;
             cache_put(req, &a, RD_CACHE_RANK_ADDITIONAL, now_ms);
-            uint16_t want = types[t] == RD_TYPE_A ? 4 : 16;
-            for (unsigned j = 0; j < a.count && n->naddr < RD_RES_ADDRS_PER_NS; j++) {
-                if (a.rdata[j].len != want) continue;
-                rd_addr_t *ad = &n->addr[n->naddr++];
-                memset(ad, 0, sizeof(*ad));
-                ad->family = (uint8_t)(want == 4 ? 4 : 6);
-                ad->port = req->res->opts.upstream_port;
-                memcpy(ad->addr, a.rdata[j].data, want);
-            }
+            rd__iter_ns_add_addrs(n, &a, req->res->opts.upstream_port);
         }
     }
     /* Addresses of out-of-bailiwick names may already be cached. */
@@ -297,15 +289,7 @@ static int referral(rd_req_t *req, rd__goal_t *g, const rd_msg_t *m, const uint8
             if (rd_cache_lookup_rrset(req->res->cache, n->name, types[t], RD_CLASS_IN,
                                       rd__res_now_s(now_ms), false, &req->arena, &a) != 0)
                 continue;
-            uint16_t want = types[t] == RD_TYPE_A ? 4 : 16;
-            for (unsigned j = 0; j < a.count && n->naddr < RD_RES_ADDRS_PER_NS; j++) {
-                if (a.rdata[j].len != want) continue;
-                rd_addr_t *ad = &n->addr[n->naddr++];
-                memset(ad, 0, sizeof(*ad));
-                ad->family = (uint8_t)(want == 4 ? 4 : 6);
-                ad->port = req->res->opts.upstream_port;
-                memcpy(ad->addr, a.rdata[j].data, want);
-            }
+            rd__iter_ns_add_addrs(n, &a, req->res->opts.upstream_port);
         }
     }
     g->cut = cut;
