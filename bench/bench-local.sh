@@ -20,9 +20,13 @@
 #   --servers LIST comma-separated subset of resolverd,unbound,kresd,ceiling (default:
 #                  the first three). ceiling is bench/ceiling.c, a trivial fixed-answer
 #                  responder with resolverd's batching: the machine's and dnsperf's limit.
+#                  ceiling-MODE runs it in another receive mode (ceiling-epoll,
+#                  ceiling-uring, ceiling-uring-coop, ceiling-uring-defer; see its header;
+#                  the uring modes need liburing-dev, installed when missing).
 #   --callgrind    also profile resolverd under valgrind's callgrind at a small fixed load
 #                  (dnsperf -Q 2000 for 5 s; -g Release build in build-bench-local-cg/)
 #   --out FILE     results file (default bench/results/local-<UTC date>.md)
+# BENCH_BUILD=DIR builds into DIR instead of build-bench-local/ (resolverd only when listed).
 # Needs root to install missing packages (dnsperf, unbound, knot-resolver, dig, valgrind);
 # services are blocked while installing (policy-rc.d), and no system instance is started.
 set -euo pipefail
@@ -50,9 +54,11 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-build=$src/build-bench-local
+build=${BENCH_BUILD:-$src/build-bench-local}
 build_cg=$src/build-bench-local-cg
 has() { case ",$servers," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+has_prefix() { case ",$servers" in *",$1"*) return 0 ;; *) return 1 ;; esac; }
+is_ceiling() { case "$1" in ceiling | ceiling-*) return 0 ;; *) return 1 ;; esac; }
 
 #############################################################################################
 # Inner half: runs inside the network namespace. Writes $work/raw.tsv and $work/check.txt.
@@ -76,10 +82,11 @@ if [ -n "$inner" ]; then
         unbound) "$@" unbound -d -p -c "$work/unbound.conf" > "$work/$s.log" 2>&1 & ;;
         kresd) "$@" kresd -n -c "$work/kresd.conf" "$work/kresd-run" > "$work/$s.log" 2>&1 & ;;
         ceiling) "$build/ceiling" 127.0.0.1 "$port" > "$work/$s.log" 2>&1 & ;;
+        ceiling-*) "$build/ceiling" 127.0.0.1 "$port" "${s#ceiling-}" > "$work/$s.log" 2>&1 & ;;
         esac
         pid=$!
         local want=10.0.0.1
-        [ "$s" = ceiling ] && want=192.0.2.1 # its one fixed answer
+        is_ceiling "$s" && want=192.0.2.1 # its one fixed answer
         for _ in $(seq 600); do # up to 60 s (valgrind is slow to start)
             if ! kill -0 "$pid" 2>/dev/null; then
                 echo "$s exited at start:" >&2; cat "$work/$s.log" >&2; return 1
@@ -165,7 +172,7 @@ if [ -n "$inner" ]; then
             s=${list[$(((k + rep - 1) % n))]} # rotate the order run by run
             echo "run $rep/$runs: $s" >&2
             start_server "$s"
-            [ "$rep" = 1 ] && [ "$s" != ceiling ] && check_answers "$s"
+            [ "$rep" = 1 ] && ! is_ceiling "$s" && check_answers "$s"
             dnsperf_run "$work/warmup.$s.$rep" -l "$warmup"
             measure "$s" "$rep" max
             measure "$s" "$rep" rate -Q "$rate"
@@ -206,14 +213,22 @@ need util-linux
 has unbound && need unbound
 has kresd && need knot-resolver
 [ "$callgrind" = 1 ] && need valgrind
+has_prefix ceiling-uring && need liburing-dev
 # unbound and knot-resolver would start system resolvers on install: deps.sh blocks every
 # service start while installing (DEPENDENCIES.md).
 scripts/deps.sh build "${need_pkgs[@]}"
 
 jobs=$(nproc)
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DRD_TESTS=OFF -DRD_WERROR=OFF >/dev/null
-cmake --build "$build" -j"$jobs" --target resolverd >/dev/null
-has ceiling && cc -O2 -Wall -Wextra -o "$build/ceiling" bench/ceiling.c
+if has resolverd; then
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DRD_TESTS=OFF -DRD_WERROR=OFF >/dev/null
+    cmake --build "$build" -j"$jobs" --target resolverd >/dev/null
+fi
+mkdir -p "$build"
+if has_prefix ceiling-uring; then
+    cc -O2 -Wall -Wextra -DCEILING_URING -o "$build/ceiling" bench/ceiling.c -luring
+elif has_prefix ceiling; then
+    cc -O2 -Wall -Wextra -o "$build/ceiling" bench/ceiling.c
+fi
 if [ "$callgrind" = 1 ]; then
     # Release optimisation plus debug info, so callgrind names files and lines
     cmake -S . -B "$build_cg" -DCMAKE_BUILD_TYPE=Release -DRD_TESTS=OFF -DRD_WERROR=OFF \
@@ -230,7 +245,7 @@ for f in resolverd unbound kresd; do
     sed "s|@WORK@|$work|g; s|@PORT@|$port|g" "bench/local/$f.conf" > "$work/$f.conf"
 done
 mkdir -p "$work/kresd-run"
-"$build/resolverd" --check-config -c "$work/resolverd.conf" >/dev/null
+has resolverd && "$build/resolverd" --check-config -c "$work/resolverd.conf" >/dev/null
 has unbound && unbound-checkconf "$work/unbound.conf" >/dev/null
 
 t_start=$(date +%s)
@@ -256,6 +271,7 @@ ver() {
     unbound) unbound -V 2>&1 | awk '/^Version/ {print "Unbound " $2; exit}' ;;
     kresd) kresd --version 2>&1 | head -1 ;;
     ceiling) echo "ceiling (bench/ceiling.c)" ;;
+    ceiling-*) echo "ceiling (bench/ceiling.c) in mode ${1#ceiling-}" ;;
     esac
 }
 srvcmd() {
@@ -264,6 +280,7 @@ srvcmd() {
     unbound) echo "unbound -d -p -c unbound.conf  (bench/local/unbound.conf: num-threads: 1)" ;;
     kresd) echo "kresd -n -c kresd.conf RUNDIR  (bench/local/kresd.conf: one process = one thread)" ;;
     ceiling) echo "ceiling 127.0.0.1 $port  (answers every query with one fixed A record; not a DNS server)" ;;
+    ceiling-*) echo "ceiling 127.0.0.1 $port ${1#ceiling-}  (the same responder, another receive/send loop)" ;;
     esac
 }
 cpu_model=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
@@ -378,7 +395,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else
         echo "|---|---:|---:|---:|---:|---|"
         for p in "${list[@]}"; do
             [ "$p" = resolverd ] && continue
-            [ "$p" = ceiling ] && continue
+            is_ceiling "$p" && continue
             q=$(ratio "$(med resolverd max 4)" "$(med "$p" max 4)")
             e1=$(ratio "$(med "$p" max 16)" "$(med resolverd max 16)")
             e2=$(ratio "$(med "$p" rate 16)" "$(med resolverd rate 16)")
@@ -396,7 +413,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else
             echo "Ceiling (bench/ceiling.c: no parsing beyond the question, no lookup, one fixed answer,"
             echo "the same recvmmsg/sendmmsg batching): $(num "$c") q/s at maximum load. As a share of it:"
             for s in "${list[@]}"; do
-                [ "$s" = ceiling ] && continue
+                is_ceiling "$s" && continue
                 echo "$s $(awk -v a="$(med "$s" max 4)" -v c="$c" 'BEGIN {printf "%.0f%%", (c > 0 ? a * 100 / c : 0)}')"
             done | paste -sd, - | sed 's/,/, /g; s/$/./'
             if has unbound; then
@@ -404,13 +421,28 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else
                 echo "this way can exceed that ratio."
             fi
         fi
-        busiest=$(for s in "${list[@]}"; do [ "$s" = ceiling ] || med "$s" max 19; done | sort -g | tail -1)
+        busiest=$(for s in "${list[@]}"; do is_ceiling "$s" || med "$s" max 19; done | sort -g | tail -1)
         if awk -v b="$busiest" 'BEGIN {exit !(b < 90)}'; then
             echo
             printf 'At "maximum load" no server used more than %.0f%% of a core (median): the single\n' "$busiest"
             echo "dnsperf thread and the shared machine's scheduler set the q/s, not the servers, so the"
             echo "q/s ratio says little about capacity; the queries-per-CPU-second ratios do."
         fi
+    fi
+    if has unbound; then
+        echo
+        echo "## CPU per query against Unbound's (same run)"
+        echo
+        echo "Each server's median CPU µs/query divided by Unbound's: < 1 means cheaper. Issue 6 asks"
+        echo "resolverd for <= 0.70 at a fixed rate; a ceiling mode above 0.70 shows that no server"
+        echo "using that receive/send loop can get there on this machine."
+        echo
+        echo "| server | at max load | at $(num "$rate") q/s |"
+        echo "|---|---:|---:|"
+        for s in "${list[@]}"; do
+            [ "$s" = unbound ] && continue
+            echo "| $s | $(ratio "$(med "$s" max 16)" "$(med unbound max 16)") | $(ratio "$(med "$s" rate 16)" "$(med unbound rate 16)") |"
+        done
     fi
     echo
     echo "## Every run"

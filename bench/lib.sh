@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Shell helpers shared by the benchmark scripts (sourced, not run). bench/bench-recursive.sh
-# uses them; bench/bench-local.sh has its own copies of the same functions.
+# and bench/local/pairs.sh use them; bench/bench-local.sh has its own copies of the same functions.
 
 # median of the numbers on stdin (one a line); 0 when there are none
 median() {
