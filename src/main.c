@@ -238,6 +238,7 @@ static void reload(void)
         goto fail;
     }
     rd_res_opts_t opts = res_opts(a);
+    opts.local = v->zones; /* https:// upstreams' hosts in local data (issue 8) */
     for (unsigned i = 0; i < nworkers; i++) {
         int r = rd_res_new(rd_resolver_shared.cache, hints, hints_len, &opts, rd_random32,
                            &workers[i], &res[i]);
@@ -270,6 +271,7 @@ static void reload(void)
                     "limits changed: cache flushed");
     }
     rd_resolver_shared.opts = res_opts(a);
+    rd_resolver_shared.opts.local = v->zones;
     rd_resolver_shared.hints = hints;
     rd_resolver_shared.hints_len = hints_len;
     free(hints_file_text);
@@ -363,6 +365,7 @@ int main(int argc, char **argv)
         nworkers = n > 0 ? (unsigned)n : 1;
     }
     if (setup_resolver(current->conf) != 0) return 1;
+    rd_resolver_shared.opts.local = current->zones; /* workers' engines read it at start */
     workers = calloc(nworkers, sizeof(*workers));
     if (!workers) {
         rd_log_error("out of memory");

@@ -41,7 +41,8 @@ enum rd_upstream_proto { RD_UP_UDP = 1, RD_UP_TCP, RD_UP_TLS, RD_UP_HTTPS };
 
 typedef struct {
     uint8_t proto;   /* enum rd_upstream_proto */
-    rd_addr_t addr;  /* for https: the bootstrap address if given (family 0 if none) */
+    rd_addr_t addr;  /* for https: the bootstrap address if given (family 0 if none: HOST is
+                      * looked up; port still the URL's) */
     char *auth_name; /* tls: #AUTHNAME; https: the host of the URL */
     char *path;      /* https: the URL path */
     char *uri;       /* as written */

@@ -23,6 +23,7 @@
 #include "resolverd/cache.h"
 #include "resolverd/conf.h"
 #include "resolverd/msg.h"
+#include "resolverd/zonedb.h"
 
 typedef struct rd_res rd_res_t;
 typedef struct rd_req rd_req_t;
@@ -49,12 +50,21 @@ typedef struct {
      * with RD=1 to its udp:// and tcp:// upstreams and the answer is final. Addresses named
      * here are contacted even when allow_loopback_upstreams is false (the operator named
      * them). tls:// and https:// upstreams (issue 8) are sent as actions with that transport
-     * and the upstream's index; an https:// upstream whose host is a name needs a bootstrap
-     * address (@IP: HOST is never looked up in this version) and is skipped without one. */
+     * and the upstream's index. An https:// upstream whose host is a name and that has no
+     * bootstrap address (@IP) gets HOST's address like a glueless NS name: from the cache
+     * (its TTL decides when it is looked up again), else by a lookup through the other
+     * upstreams of the zone that have an address, else (none has) by recursion from the root
+     * for that name only, reported once per upstream in rd_req_result_t.warn. Its actions
+     * carry the address found in server (the URL's port). */
     const rd_conf_stub_t *stubs;
     size_t nstubs;
     const rd_conf_forward_t *forwards;
     size_t nforwards;
+    /* Local data (the zones clients are answered from, built-in ones included), may be NULL:
+     * when a zone of it holds such an upstream's HOST, its A/AAAA records there are the
+     * addresses (as @IP would be; none: the upstream cannot be used) and HOST is never looked
+     * up. Read by rd_res_new only. */
+    const rd_zoneset_t *local;
 } rd_res_opts_t;
 
 /* hints: master-file text of the root hints (rd_root_hints_default() or a file's contents),
@@ -130,6 +140,54 @@ int rd_req_try_failed(rd_req_t *req, uint32_t token, int ede, const char *reason
  * an index out of range. */
 const rd_conf_upstream_t *rd_res_upstream(const rd_res_t *res, int index);
 
+/* Health of forward upstreams (issue 8: "a dead upstream is probed back in the background").
+ * Kept per context (one per worker; a reload's new context starts with every upstream up).
+ * - An upstream goes down when it has failed RD_RES_HOLD_TIMEOUTS tries in a row (timeouts,
+ *   refused or failed connections, failed TLS authentication, HTTP errors: whatever reaches
+ *   rd_req_timeout or rd_req_try_failed), i.e. when the server table holds it down. The change
+ *   is reported when those were attempts over time (each try sent after the previous one
+ *   failed); failures of tries in flight together (a burst meeting an upstream that is slow
+ *   for a moment or still in its handshake) make a quiet down, reported only if its first
+ *   probe fails too (and its return not at all).
+ * - While down it is not chosen for client questions as long as another upstream of the zone
+ *   is up; the hold does not expire into client traffic. When every upstream of a zone is
+ *   down, each client question still gets one try on one of them (rather than a SERVFAIL
+ *   without trying: the operator sees the resolver retry, and a network that came back is
+ *   found at once); with forward-first, recursion follows when that try fails.
+ * - It comes back when a reply from it matches its query and has rcode NOERROR or NXDOMAIN
+ *   (it resolved something; SERVFAIL, REFUSED and the rest keep it down): normally a probe's.
+ * - A probe is a request with no client (rd_req_new_probe) for the forward zone's SOA, RD=1,
+ *   sent to that upstream only (whatever its state), once (no retry round), never answered
+ *   from the cache and never remembered in the failure cache. The first is due
+ *   RD_RES_PROBE_MS after the upstream went down; each failed probe doubles the interval up
+ *   to RD_RES_PROBE_MAX_MS. One probe per upstream at a time.
+ * The shell calls rd_res_upstream_event (to log the changes) and rd_res_probe_due (to start
+ * probes and arm a timer) after driving requests and when that timer fires. */
+enum rd_res_up_event_kind {
+    RD_RES_UP_DOWN = 1, /* it went down: fails consecutive failures */
+    RD_RES_UP_BACK = 2, /* it answered again: back in service */
+};
+typedef struct {
+    int upstream;   /* index for rd_res_upstream */
+    int kind;       /* enum rd_res_up_event_kind */
+    unsigned fails; /* RD_RES_UP_DOWN: failed tries in a row */
+    bool by_probe;  /* RD_RES_UP_BACK: a probe's reply (else a client question's) */
+} rd_res_up_event_t;
+/* The next change not reported yet: 1 with *ev filled (and forgotten), 0 when none. A change
+ * undone before it was reported is still reported (down, then back). */
+int rd_res_upstream_event(rd_res_t *res, rd_res_up_event_t *ev);
+/* 1 when a probe is due at now_ms: *index names the upstream (start it with
+ * rd_req_new_probe, then ask again: more may be due). 0 when none is. Either way *next_ms is
+ * the earliest time another probe falls due (UINT64_MAX: no upstream waits for one, a timer
+ * can stop). */
+int rd_res_probe_due(rd_res_t *res, uint64_t now_ms, int *index, uint64_t *next_ms);
+/* A probe of upstream index (see above), driven like any request (rd_req_step, rd_req_reply,
+ * rd_req_timeout, rd_req_try_failed) and freed with rd_req_free; what it finds updates the
+ * upstream's state as it happens (a probe freed before it ended counts as failed). RD_EINVAL
+ * for an index that is no forward upstream, RD_ELIMIT while a probe of it is in flight, or
+ * another negative RD_E code (the next probe is then pushed back as after a failure). */
+int rd_req_new_probe(rd_res_t *res, int index, uint64_t now_ms, rd_req_t **out);
+
 /* What a finished request found (pointers into the request, valid until rd_req_free). */
 typedef struct {
     int rcode;        /* NOERROR, NXDOMAIN, SERVFAIL (or YXDOMAIN: DNAME overflow) */
@@ -141,6 +199,7 @@ typedef struct {
     unsigned queries;          /* upstream queries sent */
     unsigned timeouts;         /* of which timed out */
     const char *note;          /* for a debug log line (e.g. root priming failed), or NULL */
+    const char *warn; /* for a warning log line (an upstream's host looked up in clear text) */
 } rd_req_result_t;
 void rd_req_result(const rd_req_t *req, rd_req_result_t *out);
 

@@ -81,6 +81,10 @@
  * SETTINGS_MAX_HEADER_LIST_SIZE does, RFC 9113 s6.5.2); browsers send ~1-2 KiB. */
 #define RD_HTTP_HEADERS_MAX      8192
 #define RD_HTTP_HEADER_COUNT_MAX 64 /* fields per request; browsers send ~15 */
+/* HTTP/1.1 chunked request bodies (RFC 9112 s7.1): one chunk-size line with its extensions.
+ * Extensions and trailer fields also count against RD_HTTP_HEADERS_MAX (s7.1.1: limited like
+ * the other parts of a message); curl sends neither. */
+#define RD_HTTP1_CHUNK_LINE_MAX 1024
 /* HTTP/1.1 octets received and not yet parsed: one request head plus a body in flight. */
 #define RD_HTTP1_INBUF_MAX (RD_HTTP_URI_MAX + RD_HTTP_HEADERS_MAX + RD_HTTP_BODY_MAX + 1024)
 /* Request bodies buffered at once on one connection: more concurrent big POSTs get 503. */
@@ -228,6 +232,14 @@
  * server coming back (Unbound probes blocked hosts after its 120 s RTO). */
 #define RD_RES_HOLD_TIMEOUTS 3
 #define RD_RES_HOLD_MS       30000u
+/* A forward upstream (issue 8) held down this way is "down": clients stop trying it while
+ * another upstream of the zone is not, and it comes back only when it answers a probe in the
+ * background (src/resolve/probe.c). The first probe 1 s after it went down (a restarted
+ * server or a passing network fault is back in service within about a second), the interval
+ * doubling after each failed probe up to 60 s (a server that stays dead costs one query a
+ * minute per worker; Unbound's blocked hosts wait its 120 s RTO). */
+#define RD_RES_PROBE_MS     1000u
+#define RD_RES_PROBE_MAX_MS 60000u
 /* Servers whose expected RTT is within this of the best are equally good (random among them;
  * Unbound's band is 400 ms, too wide to prefer a near server to a far one). */
 #define RD_RES_RTT_BAND_MS 50u

@@ -207,7 +207,8 @@ static int parse_https(const char *s, size_t len, rd_conf_upstream_t *u, char *w
     } else if (host_is_ip) {
         u->addr = host_ip;
     }
-    if (u->addr.family) u->addr.port = port;
+    /* no address (HOST is looked up by the engine): the port is still the URL's */
+    u->addr.port = port;
     if (!(u->path = dup_n(path, plen))) return RD_ENOMEM;
     size_t hl = he - hs;
     if (!host_is_ip && s[he - 1] == '.') hl--;

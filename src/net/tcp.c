@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "net/http.h"
@@ -138,6 +139,14 @@ static void update_reading(rd_tcp_conn_t *c)
     }
 }
 
+/* Octets received by the kernel and not read yet. */
+static bool input_waiting(rd_tcp_conn_t *c)
+{
+    uv_os_fd_t fd;
+    int n = 0;
+    return uv_fileno((uv_handle_t *)&c->h, &fd) == 0 && ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
 static void on_idle(uv_timer_t *t)
 {
     rd_tcp_conn_t *c = t->data;
@@ -146,6 +155,11 @@ static void on_idle(uv_timer_t *t)
     } else if (c->refs > 0) {
         /* RFC 7766 s6.2.3, RFC 7858 s3.4: not idle while queries are in resolution. The timer
          * repeats; the last answer restarts it for a whole period. */
+        return;
+    } else if (c->reading && input_waiting(c)) {
+        /* Not idle either: the client's queries are in the socket, unread because this
+         * process did not run for a while (libuv runs timers before polling for input).
+         * Closing now would drop queries the client has sent, all of them failing at once. */
         return;
     } else {
         rd_log_debug("tcp: closing idle connection after %u queries", c->queries);

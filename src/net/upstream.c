@@ -17,6 +17,9 @@
 struct up_pool {
     up_pool_t *next;
     rd_conf_upstream_t u; /* own copy: the engine context it came from may be replaced */
+    rd_addr_t addr;       /* where its connections go: u's address, or what its host resolved
+                           * to (issue 8: one pool per address, so a new address opens new
+                           * connections while the old ones idle out) */
     char authority[300];  /* DoH :authority (RFC 9113 s8.3.1): host[:port] */
     rd__up_conn_t *conns;
     unsigned nconns;     /* until their memory is freed (closing ones included) */
@@ -125,17 +128,23 @@ static void set_authority(up_pool_t *p)
 {
     const char *h = p->u.auth_name ? p->u.auth_name : "";
     bool v6 = strchr(h, ':') != NULL;
-    uint16_t port = p->u.addr.family ? p->u.addr.port : 443;
+    uint16_t port = p->u.addr.port ? p->u.addr.port : 443; /* the URL's */
     if (port == 443)
         snprintf(p->authority, sizeof(p->authority), v6 ? "[%s]" : "%s", h);
     else
         snprintf(p->authority, sizeof(p->authority), v6 ? "[%s]:%u" : "%s:%u", h, port);
 }
 
-static up_pool_t *pool_get(up_set_t *s, const rd_conf_upstream_t *u)
+static bool same_addr(const rd_addr_t *a, const rd_addr_t *b)
+{
+    return a->family == b->family && a->port == b->port &&
+           memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
+}
+
+static up_pool_t *pool_get(up_set_t *s, const rd_conf_upstream_t *u, const rd_addr_t *addr)
 {
     for (up_pool_t *p = s->pools; p; p = p->next)
-        if (rd_conf_upstream_eq(&p->u, u)) return p;
+        if (same_addr(&p->addr, addr) && rd_conf_upstream_eq(&p->u, u)) return p;
     up_pool_t *p = NULL;
     if (s->npools >= RD_UP_POOLS_MAX) {
         /* full: take over a pool without connections (an upstream a reload removed) */
@@ -155,6 +164,7 @@ static up_pool_t *pool_get(up_set_t *s, const rd_conf_upstream_t *u)
     }
     if (rd_conf_upstream_copy(&p->u, u) != 0)
         return NULL; /* an empty pool matches nothing and is taken over later */
+    p->addr = *addr;
     set_authority(p);
     return p;
 }
@@ -281,7 +291,13 @@ static void stall_watch(rd__up_conn_t *c, bool restart)
 
 static void log_failure(const up_pool_t *p, const char *why)
 {
-    rd_log_warn("forward upstream %s: %s", p->u.uri ? p->u.uri : "?", why);
+    char at[64] = "";
+    if (p->u.addr.family == 0) {
+        /* its host was looked up: which address failed matters */
+        char a[56];
+        if (rd_addr_to_text(&p->addr, a, sizeof(a)) == 0) snprintf(at, sizeof(at), " at %s", a);
+    }
+    rd_log_warn("forward upstream %s%s: %s", p->u.uri ? p->u.uri : "?", at, why);
 }
 
 void rd__up_conn_fail(rd__up_conn_t *c, int err, const char *why)
@@ -607,7 +623,7 @@ static void on_connect(uv_connect_t *req, int status)
 static rd__up_conn_t *conn_open(up_set_t *s, up_pool_t *p)
 {
     struct sockaddr_storage ss;
-    int fam = rd_addr_to_sockaddr(&p->u.addr, &ss);
+    int fam = rd_addr_to_sockaddr(&p->addr, &ss);
     if (fam < 0) return NULL;
     rd__up_conn_t *c = calloc(1, sizeof(*c));
     if (!c) return NULL;
@@ -651,16 +667,21 @@ static rd__up_conn_t *pick_conn(up_set_t *s, up_pool_t *p)
     return best;
 }
 
-int rd_upstream_query(rd_worker_t *w, const rd_conf_upstream_t *u, const uint8_t *wire, size_t len,
-                      rd_upq_cb cb, void *ctx, rd_upq_t **out, int *err)
+int rd_upstream_query(rd_worker_t *w, const rd_conf_upstream_t *u, const rd_addr_t *server,
+                      const uint8_t *wire, size_t len, rd_upq_cb cb, void *ctx, rd_upq_t **out,
+                      int *err)
 {
     *err = RD_UP_ERR_CONN;
-    if (!u || (u->proto != RD_UP_TLS && u->proto != RD_UP_HTTPS) || u->addr.family == 0 ||
-        len < RD_HDR_LEN || len > 65535 || !cb)
+    if (!u || (u->proto != RD_UP_TLS && u->proto != RD_UP_HTTPS) || len < RD_HDR_LEN ||
+        len > 65535 || !cb)
         return RD_EINVAL;
+    /* the configured address when there is one (the engine sends there anyway); the one the
+     * engine found for the upstream's host otherwise */
+    const rd_addr_t *addr = u->addr.family ? &u->addr : server;
+    if (!addr || (addr->family != 4 && addr->family != 6) || addr->port == 0) return RD_EINVAL;
     up_set_t *s = set_get(w);
     if (!s || s->stopping) return RD_EIO;
-    up_pool_t *p = pool_get(s, u);
+    up_pool_t *p = pool_get(s, u, addr);
     if (!p) return RD_ENOMEM;
     if (uv_now(s->loop) < p->hold_until) {
         *err = p->hold_err;

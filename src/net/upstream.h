@@ -26,12 +26,17 @@ enum rd_up_err {
  * inside rd_upstream_query; the query is gone when it returns. */
 typedef void (*rd_upq_cb)(void *ctx, const uint8_t *wire, size_t len, int err);
 
-/* Sends one query (wire: a complete DNS message) to a tls:// or https:// upstream. Returns 0
- * with *out (cancel it with rd_upstream_cancel until the callback ran), or a negative RD_E
- * code and *err (enum rd_up_err) when the query failed at once: the upstream is held down
- * after a recent failure (RD_UP_FAIL_HOLD_MS) or every connection is full. */
-int rd_upstream_query(rd_worker_t *w, const rd_conf_upstream_t *u, const uint8_t *wire, size_t len,
-                      rd_upq_cb cb, void *ctx, rd_upq_t **out, int *err);
+/* Sends one query (wire: a complete DNS message) to a tls:// or https:// upstream at server
+ * (the engine's rd_res_action_t.server: for an https:// upstream without @BOOTSTRAP-IP, the
+ * address its host resolved to; an upstream with an address always goes to that one). Pools
+ * are per upstream and address: when the host's address changes, new connections go to the
+ * new one and the old ones idle out. SNI, certificate name and :authority stay the URL's
+ * host. Returns 0 with *out (cancel it with rd_upstream_cancel until the callback ran), or a
+ * negative RD_E code and *err (enum rd_up_err) when the query failed at once: the upstream
+ * is held down after a recent failure (RD_UP_FAIL_HOLD_MS) or every connection is full. */
+int rd_upstream_query(rd_worker_t *w, const rd_conf_upstream_t *u, const rd_addr_t *server,
+                      const uint8_t *wire, size_t len, rd_upq_cb cb, void *ctx, rd_upq_t **out,
+                      int *err);
 /* The caller no longer wants the answer (its timeout fired or its request ended). */
 void rd_upstream_cancel(rd_upq_t *q);
 /* Worker stop: closes every upstream connection; memory goes with the close callbacks. */

@@ -139,6 +139,12 @@ void rd__infra_timeout(rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms)
     if (t->fam_fail[fam(a)] < 1000000) t->fam_fail[fam(a)]++;
 }
 
+unsigned rd__infra_timeouts(const rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms)
+{
+    const rd__infra_ent_t *e = find(t, a, now_ms);
+    return e ? e->timeouts : 0;
+}
+
 void rd__infra_no0x20(rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms)
 {
     rd__infra_ent_t *e = get(t, a, now_ms);

@@ -43,11 +43,35 @@ void rd__infra_get(const rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms, ui
                    uint32_t cap_ms, unsigned round, rd__infra_view_t *out);
 void rd__infra_rtt(rd__infra_t *t, const rd_addr_t *a, uint32_t rtt_ms, uint64_t now_ms);
 void rd__infra_timeout(rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms);
+/* Consecutive timeouts of a (0 when unknown or forgotten): RD_RES_HOLD_TIMEOUTS holds it. */
+unsigned rd__infra_timeouts(const rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms);
 /* 0x20 memory: the server echoed a query name in another case; for RD_RES_NO0X20_MS every
  * request asks it with plain names at once instead of failing first (Unbound's per-server
  * 0x20 fallback). */
 void rd__infra_no0x20(rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms);
 bool rd__infra_is_no0x20(const rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms);
+
+/* Health of a forward upstream (issue 8, src/resolve/probe.c; house rule 8). */
+enum rd__up_state {
+    RD__UP_OK = 0,  /* chosen like any server */
+    RD__UP_DOWN,    /* not chosen while another upstream of its zone is usable; probe due at
+                       next_ms */
+    RD__UP_PROBING, /* down, a probe in flight (one at a time) */
+};
+/* Changes not yet reported to the shell (rd_res_upstream_event), a bit each. */
+enum { RD__UP_REPORT_DOWN = 1, RD__UP_REPORT_BACK = 2 };
+
+typedef struct {
+    uint8_t state;         /* enum rd__up_state */
+    uint8_t report;        /* RD__UP_REPORT_* */
+    bool by_probe;         /* it came back with a probe's reply (else a client question's) */
+    bool quiet;            /* DOWN or PROBING, not reported: see rd__up_try_failed */
+    uint16_t run;          /* OK: failed tries in a row, each sent after the one before failed */
+    uint16_t fails;        /* failures in a row when it went down (the log says how many) */
+    uint64_t last_fail_ms; /* OK: when the last of them was seen */
+    uint32_t interval_ms;  /* until the next probe; doubles after a failed one */
+    uint64_t next_ms;      /* DOWN: the next probe is due then */
+} rd__up_health_t;
 
 /* RFC 9520 s3: true while (qname, qtype, qclass) is remembered as failed; *ede gets the
  * RFC 8914 code it failed with. */

@@ -43,79 +43,6 @@ static unsigned def(unsigned v, unsigned d)
     return v ? v : d;
 }
 
-/* Copies the stub and forward zones of the options (their arrays belong to the caller). */
-static int copy_policy(rd_res_t *res)
-{
-    const rd_res_opts_t *o = &res->opts;
-    size_t n = o->nstubs + o->nforwards;
-    if (n == 0) return 0;
-    if ((o->nstubs && !o->stubs) || (o->nforwards && !o->forwards)) return RD_EINVAL;
-    res->pzones = calloc(n, sizeof(*res->pzones));
-    if (!res->pzones) return RD_ENOMEM;
-    for (size_t i = 0; i < o->nstubs; i++) {
-        const rd_conf_stub_t *st = &o->stubs[i];
-        rd__pzone_t *z = &res->pzones[res->npzones++];
-        rd_name_lower_copy(z->name, st->name);
-        for (size_t j = 0; j < st->nservers && z->naddr < RD_RES_NS_PER_CUT; j++)
-            z->addr[z->naddr++] = st->servers[j];
-    }
-    for (size_t i = 0; i < o->nforwards; i++) {
-        const rd_conf_forward_t *fw = &o->forwards[i];
-        rd__pzone_t *z = &res->pzones[res->npzones++];
-        rd_name_lower_copy(z->name, fw->name);
-        z->forward = true;
-        z->forward_first = fw->forward_first;
-        for (size_t j = 0; j < fw->nupstreams && z->naddr < RD_RES_NS_PER_CUT; j++) {
-            const rd_conf_upstream_t *u = &fw->upstreams[j];
-            if (u->addr.family == 0) continue; /* https:// to a name without @BOOTSTRAP */
-            int up = rd__res_add_upstream(res, u);
-            if (up < 0) return up;
-            z->tcp[z->naddr] = u->proto != RD_UP_UDP; /* TCP, TLS, HTTPS: streams */
-            z->proto[z->naddr] = u->proto;
-            z->up[z->naddr] = (int16_t)up;
-            z->addr[z->naddr++] = u->addr;
-        }
-    }
-    return 0;
-}
-
-/* The longest stub or forward zone holding name (NULL: none). */
-static const rd__pzone_t *policy_zone(const rd_res_t *res, const uint8_t *name)
-{
-    const rd__pzone_t *best = NULL;
-    int bl = -1;
-    for (unsigned i = 0; i < res->npzones; i++) {
-        const rd__pzone_t *z = &res->pzones[i];
-        if (!rd_name_in(name, z->name)) continue;
-        int l = rd_name_labels(z->name);
-        if (l > bl) {
-            best = z;
-            bl = l;
-        }
-    }
-    return best;
-}
-
-/* The cut of a stub or forward zone: one pseudo NS entry per configured address. */
-static void cut_from_policy(rd__cut_t *cut, const rd__pzone_t *z)
-{
-    memset(cut, 0, sizeof(*cut));
-    memcpy(cut->name, z->name, rd_name_len(z->name));
-    cut->configured = true;
-    cut->forward = z->forward;
-    cut->forward_first = z->forward_first;
-    for (unsigned i = 0; i < z->naddr; i++) {
-        rd__ns_t *ns = &cut->ns[cut->nns++];
-        ns->name[0] = 0;
-        ns->naddr = 1;
-        ns->addr[0] = z->addr[i];
-        ns->tcp = z->tcp[i];
-        ns->proto = z->forward ? z->proto[i] : 0;
-        ns->up = z->forward ? z->up[i] : -1;
-        ns->looked_up = RD__LOOKED_A | RD__LOOKED_AAAA;
-    }
-}
-
 int rd_res_new(rd_cache_t *cache, const char *hints, size_t hints_len, const rd_res_opts_t *opts,
                rd_res_rand_fn rand32, void *rand_ctx, rd_res_t **out)
 {
@@ -163,12 +90,13 @@ int rd_res_new(rd_cache_t *cache, const char *hints, size_t hints_len, const rd_
     for (unsigned i = 0; i < cut->nns; i++)
         for (unsigned j = 0; j < cut->ns[i].naddr; j++) cut->ns[i].addr[j].port = o->upstream_port;
     cut->hints = true;
-    if ((r = copy_policy(res)) != 0) {
+    if ((r = rd__res_copy_policy(res)) != 0) {
         rd_res_free(res);
         return r;
     }
     o->stubs = NULL;
     o->forwards = NULL;
+    o->local = NULL;
     o->nstubs = o->nforwards = 0;
     *out = res;
     return 0;
@@ -178,6 +106,7 @@ void rd_res_free(rd_res_t *res)
 {
     if (!res) return;
     rd__res_free_upstreams(res);
+    free(res->uph);
     free(res->pzones);
     free(res->infra);
     free(res);
@@ -221,6 +150,7 @@ void rd_req_set_norec(rd_req_t *req)
 void rd_req_free(rd_req_t *req)
 {
     if (!req) return;
+    rd__probe_end(req);
     if (req->priming) {
         /* Dropped while priming (the shell gave up on it): the next request primes. */
         req->res->prime_state = RD__PRIME_IDLE;
@@ -245,6 +175,7 @@ void rd__iter_fail(rd_req_t *req, int ede, const char *reason)
 void rd__iter_remember_failure(rd_req_t *req, uint64_t now_ms)
 {
     const rd__goal_t *g = &req->plan[0];
+    if (req->probe) return; /* a probe's failure says nothing about clients' questions */
     rd__fail_insert(req->res->infra, g->qname, g->qtype, req->qclass, req->ede, now_ms);
 }
 
@@ -323,7 +254,8 @@ void rd__iter_sub_addrs(rd_req_t *req, const rd_cache_rrset_t *rs)
     if (!g->sub || req->nplan < 2) return;
     rd__goal_t *parent = &req->plan[req->nplan - 2];
     if (!parent->cut || g->sub_ns < 0 || (unsigned)g->sub_ns >= parent->cut->nns) return;
-    rd__iter_ns_add_addrs(&parent->cut->ns[g->sub_ns], rs, req->res->opts.upstream_port);
+    rd__ns_t *ns = &parent->cut->ns[g->sub_ns];
+    rd__iter_ns_add_addrs(ns, rs, rd__res_ns_port(req->res, parent->cut, ns));
 }
 
 /* ---- zone cuts ---- */
@@ -359,7 +291,7 @@ static rd__cut_t *find_cut(rd_req_t *req, const uint8_t *qname, uint64_t now_s,
         rd_cache_rrset_t ns;
         if (stub && rd_name_eq(name, stub->name)) {
             /* A stub zone: its servers, not the cache's or the parent's view of the cut. */
-            cut_from_policy(cut, stub);
+            rd__res_cut_from_policy(req, cut, stub, now_s, false);
             return cut;
         }
         memset(cut, 0, sizeof(*cut));
@@ -522,7 +454,9 @@ static bool in_plan(const rd_req_t *req, const uint8_t *name)
  * back to this cut); in_plan stops longer cycles. */
 static uint16_t ns_lookup_type(const rd_req_t *req, const rd__cut_t *cut, const rd__ns_t *ns)
 {
-    if (rd_name_in(ns->name, cut->name) || in_plan(req, ns->name)) return 0;
+    /* A forward upstream's host is looked up through policy (rd__res_cut_from_policy)
+     * wherever it is: the forward zone's name says nothing about where it can be found. */
+    if ((!cut->forward && rd_name_in(ns->name, cut->name)) || in_plan(req, ns->name)) return 0;
     if (!(ns->looked_up & RD__LOOKED_A)) return ns->naddr == 0 ? RD_TYPE_A : 0;
     if ((ns->looked_up & RD__LOOKED_AAAA) || req->res->opts.no_ipv6) return 0;
     for (unsigned j = 0; j < ns->naddr; j++)
@@ -530,10 +464,29 @@ static uint16_t ns_lookup_type(const rd_req_t *req, const rd__cut_t *cut, const 
     return RD_TYPE_AAAA;
 }
 
+/* A nested goal for the address (type) of the cut's NS entry i. */
+static int start_lookup(rd_req_t *req, rd__cut_t *cut, unsigned i, uint16_t type)
+{
+    rd__ns_t *ns = &cut->ns[i];
+    ns->looked_up |= type == RD_TYPE_A ? RD__LOOKED_A : RD__LOOKED_AAAA;
+    cut->lookups++;
+    rd__goal_t *s = &req->plan[req->nplan++];
+    memset(s, 0, sizeof(*s));
+    memcpy(s->qname, ns->name, rd_name_len(ns->name));
+    s->qtype = type;
+    s->sub = true;
+    s->sub_ns = (int)i;
+    s->boot = cut->forward && ns->up >= 0;
+    s->boot_up = ns->up;
+    s->state = RD__G_START;
+    return PICK_SUB;
+}
+
 /* Chooses the next server of the goal's cut among the untried addresses not held down: one
  * of those within RD_RES_RTT_BAND_MS of the lowest expected RTT, at random, or in
  * RD_RES_EXPLORE_PCT percent of the choices any of them (exploration). When no address is
- * known, a nested lookup of an NS name's address (at most RD_RES_NS_LOOKUPS_PER_CUT per cut). */
+ * known, a nested lookup of an NS name's address (at most RD_RES_NS_LOOKUPS_PER_CUT per cut);
+ * at a forward cut, an upstream known by host name only is looked up before any choice. */
 static int pick_server(rd_req_t *req, rd__goal_t *g, uint64_t now_ms)
 {
     rd__cut_t *cut = g->cut;
@@ -542,13 +495,26 @@ static int pick_server(rd_req_t *req, rd__goal_t *g, uint64_t now_ms)
     uint32_t score[RD_RES_NS_PER_CUT * RD_RES_ADDRS_PER_NS];
     uint32_t best = UINT32_MAX;
     unsigned n = 0, nheld = 0;
+    if (cut->forward && !g->sub && cut->lookups < RD_RES_NS_LOOKUPS_PER_CUT &&
+        req->nplan < RD_RES_PLAN_MAX) {
+        /* Every upstream the operator named takes part in the choice (issue 8: the fastest
+         * healthy one is preferred): a host without a known address is looked up first,
+         * even when another upstream has one (an NS name would wait until the others fail). */
+        for (unsigned i = 0; i < cut->nns; i++) {
+            const rd__ns_t *ns = &cut->ns[i];
+            uint16_t type = ns->name[0] && ns->naddr == 0 ? ns_lookup_type(req, cut, ns) : 0;
+            if (type) return start_lookup(req, cut, i, type);
+        }
+    }
     for (unsigned i = 0; i < cut->nns; i++)
         for (unsigned j = 0; j < cut->ns[i].naddr; j++) {
             const rd_addr_t *a = &cut->ns[i].addr[j];
             if (!usable(req, cut, a)) continue;
             rd__infra_view_t v;
             server_view(req, a, now_ms, cut->round, &v);
-            if (v.held) {
+            /* issue 8: a forward upstream that is down waits for its probe (probe.c), which
+             * asks it whatever the server table says */
+            if ((v.held && !req->probe) || rd__up_is_down(req, cut, i)) {
                 req->held = true;
                 held[nheld++] = a;
                 continue;
@@ -595,13 +561,14 @@ static int pick_server(rd_req_t *req, rd__goal_t *g, uint64_t now_ms)
         req->proto = 0;
         req->up = -1;
         if (cut->forward)
-            for (unsigned i = 0; i < cut->nns; i++)
-                if (rd__iter_addr_eq(&cut->ns[i].addr[0], a)) {
-                    tcp = cut->ns[i].tcp;
-                    req->proto = cut->ns[i].proto; /* the route: udp, tcp, tls, https */
-                    req->up = cut->ns[i].up;
-                    break;
-                }
+            for (unsigned i = 0; i < cut->nns && req->up < 0; i++)
+                for (unsigned j = 0; j < cut->ns[i].naddr; j++)
+                    if (rd__iter_addr_eq(&cut->ns[i].addr[j], a)) {
+                        tcp = cut->ns[i].tcp;
+                        req->proto = cut->ns[i].proto; /* the route: udp, tcp, tls, https */
+                        req->up = cut->ns[i].up;
+                        break;
+                    }
         int r = build_query(req, g, a, tcp, now_ms);
         return r ? r : PICK_SENT;
     }
@@ -613,19 +580,9 @@ static int pick_server(rd_req_t *req, rd__goal_t *g, uint64_t now_ms)
     if (cand == 0) return PICK_NONE;
     unsigned k = req->res->rand32(req->res->rand_ctx) % cand;
     for (unsigned i = 0; i < cut->nns; i++) {
-        rd__ns_t *ns = &cut->ns[i];
-        uint16_t type = ns_lookup_type(req, cut, ns);
+        uint16_t type = ns_lookup_type(req, cut, &cut->ns[i]);
         if (type == 0 || k-- > 0) continue;
-        ns->looked_up |= type == RD_TYPE_A ? RD__LOOKED_A : RD__LOOKED_AAAA;
-        cut->lookups++;
-        rd__goal_t *s = &req->plan[req->nplan++];
-        memset(s, 0, sizeof(*s));
-        memcpy(s->qname, ns->name, rd_name_len(ns->name));
-        s->qtype = type;
-        s->sub = true;
-        s->sub_ns = (int)i;
-        s->state = RD__G_START;
-        return PICK_SUB;
+        return start_lookup(req, cut, i, type);
     }
     return PICK_NONE;
 }
@@ -717,6 +674,7 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
     int r;
     switch (g->state) {
     case RD__G_START:
+        if (req->probe && !g->sub) return rd__probe_goal(req, g, now_s); /* probe.c */
         if (g->prime) {
             /* RFC 8109 s3: ". NS" to the hints' servers, whatever the cache holds. */
             g->cut = rd_arena_alloc(&req->arena, sizeof(*g->cut));
@@ -745,27 +703,28 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
         g->min_labels = 0;
         g->min_queries = 0;
         g->no_min = false;
-        const rd__pzone_t *pz = g->no_policy ? NULL : policy_zone(req->res, g->qname);
+        const rd__pzone_t *pz = g->no_policy ? NULL : rd__res_policy_zone(req->res, g->qname);
         if (pz && pz->forward) {
-            if (pz->naddr == 0) {
-                if (!pz->forward_first) {
-                    rd__iter_fail(req, RD__EDE_OTHER,
-                                  "no usable forward upstream (https:// needs @BOOTSTRAP-IP)");
-                    return RD_RES_DONE;
-                }
-                g->no_policy = true;
-                pz = NULL;
-            } else {
-                g->cut = rd_arena_alloc(&req->arena, sizeof(*g->cut));
-                if (!g->cut) return RD_ENOMEM;
-                cut_from_policy(g->cut, pz);
+            g->cut = rd_arena_alloc(&req->arena, sizeof(*g->cut));
+            if (!g->cut) return RD_ENOMEM;
+            rd__res_cut_from_policy(req, g->cut, pz, now_s, g->sub);
+            if (g->cut->nns > 0) {
                 g->no_min = true; /* the whole question goes to a recursive upstream */
                 g->state = RD__G_QUERY;
                 return 0;
             }
+            if (!g->sub && !pz->forward_first) {
+                rd__iter_fail(req, RD__EDE_OTHER, "no usable forward upstream");
+                return RD_RES_DONE;
+            }
+            /* A lookup whose zone's upstreams all wait for their own address (an upstream's
+             * host inside the zone it serves): by recursion, for this name only. */
+            g->no_policy = true;
+            pz = NULL;
         }
         g->cut = find_cut(req, g->qname, now_s, pz);
         if (!g->cut) return RD_ENOMEM;
+        if (g->boot && !g->cut->configured) rd__res_boot_warn(req, g);
         if (g->cut->hints && prime_start(req, now_ms)) return 0; /* this goal starts again */
         g->state = RD__G_QUERY;
         return 0;
@@ -801,7 +760,8 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
                 return 0;
             }
             if (c->from_cache && c->queries == 0 && c->name[0] != 0) {
-                const rd__pzone_t *spz = g->no_policy ? NULL : policy_zone(req->res, g->qname);
+                const rd__pzone_t *spz =
+                    g->no_policy ? NULL : rd__res_policy_zone(req->res, g->qname);
                 g->cut = find_cut(req, c->name + c->name[0] + 1, now_s,
                                   spz && !spz->forward ? spz : NULL);
                 if (!g->cut) return RD_ENOMEM;
@@ -824,8 +784,12 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
         if (g->state == RD__G_FAILED) {
             /* RFC 8914 s4.23: 23 when servers were reached but spoke garbage; otherwise 22
              * (dead, refusing, lame or not allowed: no authority could be reached). */
+            const char *unres =
+                g->cut && g->cut->forward ? rd__res_unresolved_upstream(req, g->cut) : NULL;
             if (g->cut && g->cut->forward && req->tr_reason)
                 rd__iter_fail(req, req->tr_ede, req->tr_reason); /* e.g. TLS authentication */
+            else if (unres)
+                rd__iter_fail(req, RD__EDE_NO_REACHABLE, unres);
             else if (g->cut && g->cut->forward)
                 rd__iter_fail(req, RD__EDE_NO_REACHABLE, "no forward upstream answered");
             else if (req->malformed && !req->timeouts)
@@ -886,6 +850,7 @@ int rd_req_timeout(rd_req_t *req, uint32_t token, uint64_t now_ms)
     req->timeouts++;
     req->retry = RD__RETRY_NONE;
     rd__infra_timeout(req->res->infra, &req->target, now_ms);
+    rd__up_try_failed(req, now_ms); /* a forward upstream may go down (probe.c) */
     rd__cut_t *cut = g->cut;
     for (unsigned i = 0; i < cut->ntried; i++)
         if (rd__iter_addr_eq(&cut->tried[i], &req->target)) cut->timed_out[i] = true;
@@ -955,6 +920,7 @@ int rd_req_reply(rd_req_t *req, uint32_t token, const rd_addr_t *from, const uin
         for (unsigned i = 0; i < cut->ntried; i++)
             if (rd__iter_addr_eq(&cut->tried[i], &req->target)) cut->servfail[i] = true;
     }
+    rd__up_heard(req, rd_msg_rcode(&m), now_ms); /* a forward upstream may be back (probe.c) */
     int r = rd__iter_classify(req, &m, now_ms);
     if (r < 0) rd__iter_fail(req, RD__EDE_OTHER, rd_strerror(r));
     return 0;
@@ -972,4 +938,5 @@ void rd_req_result(const rd_req_t *req, rd_req_result_t *out)
     out->queries = req->queries;
     out->timeouts = req->timeouts;
     out->note = req->note;
+    out->warn = req->warn;
 }

@@ -14,6 +14,12 @@ enum { RD__EDE_OTHER = 0, RD__EDE_NO_REACHABLE = 22, RD__EDE_NETWORK = 23 };
 
 enum { RD__LOOKED_A = 1, RD__LOOKED_AAAA = 2 };
 
+/* Room for a log line or EDE text the engine writes about an upstream (URI included). */
+enum { RD__WARN_LEN = 512 };
+/* A local zone's answer with an upstream's addresses (upstreams.c): what does not fit is
+ * left out, and RD_RES_ADDRS_PER_NS addresses fit many times over. */
+enum { RD__LOCAL_MSG = 2048 };
+
 typedef struct {
     uint8_t name[RD_NAME_MAX];
     uint8_t naddr;
@@ -48,8 +54,15 @@ typedef struct {
 typedef struct {
     uint8_t name[RD_NAME_MAX];
     bool forward, forward_first;
-    unsigned naddr; /* forward: upstreams with an address (https:// needs a bootstrap) */
+    unsigned nsrv; /* stub: server addresses; forward: upstreams */
+    /* an https:// upstream without @BOOTSTRAP-IP has family 0 here (the port is the URL's):
+     * its host[] is resolved like a glueless NS name (issue 8) */
     rd_addr_t addr[RD_RES_NS_PER_CUT];
+    uint8_t host[RD_RES_NS_PER_CUT][RD_NAME_MAX]; /* forward, addr family 0: HOST, lower case */
+    /* HOST in local data (rd_res_opts_t.local): these addresses, never a lookup */
+    bool local[RD_RES_NS_PER_CUT];
+    uint8_t nlocal[RD_RES_NS_PER_CUT];
+    rd_addr_t laddr[RD_RES_NS_PER_CUT][RD_RES_ADDRS_PER_NS];
     bool tcp[RD_RES_NS_PER_CUT];
     uint8_t proto[RD_RES_NS_PER_CUT]; /* forward: enum rd_upstream_proto */
     int16_t up[RD_RES_NS_PER_CUT];    /* forward: index in rd_res.ups */
@@ -78,7 +91,9 @@ typedef struct {
     uint16_t qtype;
     bool sub;   /* an NS-name address lookup for the goal below it */
     int sub_ns; /* sub: index in the parent cut's NS list to fill */
-    int state;  /* enum rd__goal_state */
+    bool boot;  /* sub: the host of forward upstream boot_up (an https:// one without @IP) */
+    int16_t boot_up;
+    int state; /* enum rd__goal_state */
     unsigned referrals;
     rd__cut_t *cut;
     /* QNAME minimisation (RFC 9156): labels of qname to send at this cut, queries sent
@@ -112,6 +127,8 @@ struct rd_res {
     rd__pzone_t *pzones; /* stub and forward zones */
     unsigned npzones;
     rd_conf_upstream_t *ups; /* forward upstreams, deep copies (rd_res_upstream) */
+    bool *boot_warned;       /* per upstream: its host was looked up in clear text (warned) */
+    rd__up_health_t *uph;    /* per upstream: down or up, probes (probe.c); NULL until needed */
     unsigned nups;
     int prime_state;         /* enum rd__prime_state */
     unsigned prime_fails;    /* consecutive failed primings (the backoff doubles) */
@@ -121,6 +138,9 @@ struct rd_res {
 struct rd_req {
     rd_res_t *res;
     rd_arena_t arena;
+    bool probe;                 /* rd_req_new_probe: no client, the zone's SOA from one upstream */
+    int16_t probe_up;           /* probe: the upstream (index in res->ups) */
+    uint16_t probe_zone;        /* probe: its forward zone (index in res->pzones) */
     uint8_t qname[RD_NAME_MAX]; /* the client's question */
     uint16_t qtype, qclass;
     bool do_bit, cd;
@@ -159,6 +179,7 @@ struct rd_req {
     bool priming;       /* this request runs the worker's root priming (res->prime_state) */
     bool prime_tried;   /* it primed once already: never twice per request */
     const char *note;   /* something worth a debug log line (rd_req_result_t.note) */
+    const char *warn;   /* something worth a warning (rd_req_result_t.warn), in the arena */
     /* result */
     int rcode;
     rd_cache_rrset_t ans[RD_RES_ANSWER_RRSETS];
@@ -204,6 +225,32 @@ int rd__iter_norec_referral(rd_req_t *req, const uint8_t *qname, uint64_t now_s)
  * index of the copy or a negative RD_E code. */
 int rd__res_add_upstream(rd_res_t *res, const rd_conf_upstream_t *u);
 void rd__res_free_upstreams(rd_res_t *res);
+/* Copies the stub and forward zones of res->opts (their arrays belong to the caller). */
+int rd__res_copy_policy(rd_res_t *res);
+/* The longest stub or forward zone holding name (NULL: none). */
+const rd__pzone_t *rd__res_policy_zone(const rd_res_t *res, const uint8_t *name);
+/* The cut of a stub or forward zone; sub: for a nested lookup (no upstream that needs its own
+ * address looked up). */
+void rd__res_cut_from_policy(rd_req_t *req, rd__cut_t *cut, const rd__pzone_t *z, uint64_t now_s,
+                             bool sub);
+/* The port of a name server's addresses: a forward upstream's (its URL's) or the DNS one. */
+uint16_t rd__res_ns_port(const rd_res_t *res, const rd__cut_t *cut, const rd__ns_t *ns);
+/* g (a lookup of an upstream's host) goes by recursion: req->warn, once per upstream. */
+void rd__res_boot_warn(rd_req_t *req, const rd__goal_t *g);
+/* The reason for a forward cut that failed because an upstream's host has no address. */
+const char *rd__res_unresolved_upstream(rd_req_t *req, const rd__cut_t *cut);
+
+/* probe.c: health of forward upstreams (rd_res_probe_due). A try of req to a forward
+ * upstream failed (after rd__infra_timeout) / got a parsed reply with rcode (-1: malformed). */
+void rd__up_try_failed(rd_req_t *req, uint64_t now_ms);
+void rd__up_heard(rd_req_t *req, int rcode, uint64_t now_ms);
+/* Whether the cut's NS entry i is a forward upstream that is down (not for client choice). */
+bool rd__up_is_down(const rd_req_t *req, const rd__cut_t *cut, unsigned i);
+/* The START of a probe's goal: its cut is the probed upstream alone, for one try; the cache
+ * is not looked at. 0 or a negative RD_E code. */
+int rd__probe_goal(rd_req_t *req, rd__goal_t *g, uint64_t now_s);
+/* rd_req_free of a probe: unfinished, it failed. */
+void rd__probe_end(rd_req_t *req);
 
 /* iter_reply.c: classifies a verified reply for the top goal and moves its state. */
 int rd__iter_classify(rd_req_t *req, const rd_msg_t *m, uint64_t now_ms);

@@ -55,6 +55,7 @@ struct rd_pending {
     size_t tcp_len, tcp_cap;
     int open_handles; /* freed when 0 and finished */
     bool finished;
+    bool probe; /* a background probe of a forward upstream (issue 8): no client, no dedup */
 };
 
 rd_resolver_shared_t rd_resolver_shared;
@@ -101,6 +102,8 @@ int rd_recurse_set_res(rd_worker_t *w, rd_res_t *res, bool old_stale)
     }
     w->res_ref = r;
     w->res = res;
+    /* a new context starts with every upstream up: the probe timer stops (issue 8) */
+    if (res && w->state != RD_W_STARTING) rd_recurse_health(w);
     return 0;
 }
 
@@ -165,9 +168,12 @@ static void finish(rd_pending_t *p)
     end_try(p);
     rd_req_result_t res;
     rd_req_result(p->req, &res);
-    if (res.reason) rd_log_debug("resolution failed: %s (%u queries)", res.reason, res.queries);
+    if (res.reason)
+        rd_log_debug("%s failed: %s (%u queries)", p->probe ? "probe" : "resolution", res.reason,
+                     res.queries);
     if (res.note) rd_log_debug("%s", res.note);
-    answer_client(p, &p->info, &p->client);
+    if (res.warn) rd_log_warn("%s", res.warn);
+    if (!p->probe) answer_client(p, &p->info, &p->client);
     while (p->waiters) {
         waiter_t *wt = p->waiters;
         p->waiters = wt->next;
@@ -332,7 +338,8 @@ static int start_try(rd_pending_t *p, const rd_res_action_t *act)
         /* never clear text for these: no fallback to UDP or TCP */
         const rd_conf_upstream_t *u = rd_res_upstream(p->rref->res, act->upstream);
         if (!u || u->proto != act->transport) return RD_EBUG;
-        r = rd_upstream_query(w, u, act->wire, act->len, on_upstream_reply, p, &p->upq, &p->up_err);
+        r = rd_upstream_query(w, u, &act->server, act->wire, act->len, on_upstream_reply, p,
+                              &p->upq, &p->up_err);
         if (r) return r;
         p->state = T_ENCRYPTED;
     } else if (!act->tcp) {
@@ -370,7 +377,7 @@ static int start_try(rd_pending_t *p, const rd_res_action_t *act)
     return 0;
 }
 
-static void drive(rd_pending_t *p)
+static void drive_steps(rd_pending_t *p)
 {
     for (int guard = 0; guard < 64; guard++) {
         rd_res_action_t act;
@@ -387,6 +394,105 @@ static void drive(rd_pending_t *p)
         return;
     }
     finish(p);
+}
+
+/* ---- forward upstreams that are down: probes in the background (issue 8) ---- */
+
+static void health_log(rd_res_t *res)
+{
+    rd_res_up_event_t ev;
+    while (rd_res_upstream_event(res, &ev) == 1) {
+        const rd_conf_upstream_t *u = rd_res_upstream(res, ev.upstream);
+        const char *uri = u && u->uri ? u->uri : "?";
+        if (ev.kind == RD_RES_UP_DOWN)
+            rd_log_warn("forward upstream %s: down after %u failures, probing in the background",
+                        uri, ev.fails);
+        else
+            rd_log_info("forward upstream %s: back in service (%s)", uri,
+                        ev.by_probe ? "probe answered" : "answered a client question");
+    }
+}
+
+static void pending_link(rd_worker_t *w, rd_pending_t *p, rd_req_t *req)
+{
+    p->w = w;
+    p->req = req;
+    p->rref = w->res_ref;
+    p->rref->refs++;
+    uv_timer_init(&w->loop, &p->timer);
+    p->timer.data = p;
+    p->open_handles = 1;
+    p->next = w->pending;
+    if (w->pending) w->pending->prev = p;
+    w->pending = p;
+    w->npending++;
+}
+
+/* A probe: a pending request with no client, never in the table identical questions join. */
+static int start_probe(rd_worker_t *w, int index)
+{
+    if (w->npending >= RD_RECURSE_PENDING_MAX) return RD_ELIMIT;
+    rd_pending_t *p = calloc(1, sizeof(*p));
+    if (!p) return RD_ENOMEM;
+    rd_req_t *req = NULL;
+    int r = rd_req_new_probe(w->res, index, uv_now(&w->loop), &req);
+    if (r) {
+        free(p);
+        return r;
+    }
+    p->probe = true;
+    pending_link(w, p, req);
+    const rd_conf_upstream_t *u = rd_res_upstream(w->res, index);
+    rd_log_debug("forward upstream %s: probing", u && u->uri ? u->uri : "?");
+    drive_steps(p);
+    return 0;
+}
+
+static void on_probe_timer(uv_timer_t *t)
+{
+    rd_recurse_health(t->data);
+}
+
+void rd_recurse_health(rd_worker_t *w)
+{
+    /* Probes started here drive requests, which come back here: the outer call goes on. */
+    if (w->in_health) return;
+    if (w->res_ref) health_log(w->res);
+    if (!w->res || w->state == RD_W_STOPPING) return;
+    w->in_health = true;
+    uint64_t now = uv_now(&w->loop), next = UINT64_MAX;
+    for (unsigned guard = 0; guard < 4096; guard++) {
+        int index;
+        if (rd_res_probe_due(w->res, now, &index, &next) != 1) break;
+        if (start_probe(w, index) != 0) {
+            /* table full or out of memory: try again a little later */
+            next = now + RD_RES_PROBE_MS;
+            break;
+        }
+        health_log(w->res); /* a probe that failed at once */
+    }
+    w->in_health = false;
+    /* one timer per worker, armed for the earliest probe, stopped while nothing is down */
+    if (next == UINT64_MAX)
+        uv_timer_stop(&w->probe_timer);
+    else
+        uv_timer_start(&w->probe_timer, on_probe_timer, next > now ? next - now : 0, 0);
+}
+
+static void drive(rd_pending_t *p)
+{
+    rd_worker_t *w = p->w;
+    if (p->rref == w->res_ref) {
+        drive_steps(p);       /* p may be finished (not freed: its timer closes first) */
+        rd_recurse_health(w); /* what the tries did to the upstreams: logged, probes planned */
+        return;
+    }
+    /* a context a reload replaced: its last request may end here, the context with it */
+    rd_res_ref_t *r = p->rref;
+    r->refs++;
+    drive_steps(p);
+    health_log(r->res);
+    res_unref(r);
 }
 
 static uint32_t question_hash(const rd_query_info_t *q)
@@ -449,27 +555,18 @@ void rd_recurse_start(rd_worker_t *w, const rd_query_info_t *info, const rd_clie
         return;
     }
     if (!info->rd) rd_req_set_norec(req); /* allow_snoop: the cache only (query.c) */
-    p->w = w;
-    p->req = req;
-    p->rref = w->res_ref;
-    p->rref->refs++;
     p->info = *info;
     p->client = *client;
     p->hash = hash;
     p->hnext = w->inflight[hash % RD_RECURSE_BUCKETS];
     w->inflight[hash % RD_RECURSE_BUCKETS] = p;
-    uv_timer_init(&w->loop, &p->timer);
-    p->timer.data = p;
-    p->open_handles = 1;
-    p->next = w->pending;
-    if (w->pending) w->pending->prev = p;
-    w->pending = p;
-    w->npending++;
+    pending_link(w, p, req);
     drive(p);
 }
 
 void rd_recurse_cancel_all(rd_worker_t *w)
 {
+    uv_timer_stop(&w->probe_timer); /* no more probes: the worker is stopping */
     while (w->pending) {
         rd_pending_t *p = w->pending;
         /* finish() answers what it can (SERVFAIL for unfinished work) and unlinks p */

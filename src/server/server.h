@@ -73,6 +73,8 @@ struct rd_worker {
     unsigned npending;
     rd_pending_t **inflight; /* RD_RECURSE_BUCKETS chains: identical questions join one */
     uint8_t *up_rx;          /* upstream UDP receive buffer */
+    uv_timer_t probe_timer;  /* the next probe of a forward upstream that is down (issue 8) */
+    bool in_health;          /* rd_recurse_health is running (it starts probes) */
     /* stream connections */
     rd_tcp_conn_t *conns; /* doubly linked list */
     unsigned nconns;
@@ -137,6 +139,10 @@ void rd_recurse_cancel_all(rd_worker_t *w);
  * that what they fetched the old way does not outlive them. */
 int rd_recurse_set_res(rd_worker_t *w, rd_res_t *res, bool old_stale);
 uint32_t rd_random32(void *ctx);
+/* Issue 8: logs what happened to forward upstreams (down, back in service), starts the
+ * probes of those that are down when due and arms w->probe_timer for the next one (stops it
+ * when nothing is down). Called after requests are driven and when the timer fires. */
+void rd_recurse_health(rd_worker_t *w);
 
 /* conversions between rd_addr_t and sockaddr */
 void rd_addr_from_sockaddr(const struct sockaddr *sa, rd_addr_t *out);

@@ -125,6 +125,8 @@ static void worker_main(void *arg)
     w->wake.data = w;
     uv_timer_init(&w->loop, &w->drain_timer);
     w->drain_timer.data = w;
+    uv_timer_init(&w->loop, &w->probe_timer); /* closed with the rest by close_walk */
+    w->probe_timer.data = w;
     w->udp = calloc(c->nlisten ? c->nlisten : 1, sizeof(uv_udp_t));
     w->tcp = calloc(c->nlisten + c->nlisten_tls + c->nlisten_https + 1, sizeof(uv_tcp_t));
     w->udp_rx = malloc((size_t)RD_UDP_BATCH * 65536 * (c->nlisten ? c->nlisten : 1));

@@ -294,6 +294,8 @@ typedef struct {
     uint64_t elapsed;
     uint32_t ttl[RD_RES_ANSWER_RRSETS]; /* of out.res.rrsets, copied before the request dies */
     int64_t neg_ttl;                    /* of out.res.neg, or -1 */
+    char reason[512], warn[512];        /* out.res.reason and .warn point here (they may be in the
+                                         * request's arena) */
 } outcome_t;
 
 static outcome_t out;
@@ -335,6 +337,14 @@ static void resolve(const char *name, uint16_t qtype)
     for (unsigned i = 0; i < out.res.nrrsets && i < RD_RES_ANSWER_RRSETS; i++)
         out.ttl[i] = out.res.rrsets[i].ttl;
     out.neg_ttl = out.res.neg ? (int64_t)out.res.neg->ttl : -1;
+    if (out.res.reason) {
+        snprintf(out.reason, sizeof(out.reason), "%s", out.res.reason);
+        out.res.reason = out.reason;
+    }
+    if (out.res.warn) {
+        snprintf(out.warn, sizeof(out.warn), "%s", out.res.warn);
+        out.res.warn = out.warn;
+    }
     static uint8_t resp[RD_MSG_MAX];
     size_t rlen = 0;
     cr_assert_eq(
@@ -1539,6 +1549,8 @@ static rd_addr_t addr_of(const char *text)
     return a;
 }
 
+static const rd_zoneset_t *policy_local; /* local data for the next policy_engine() */
+
 /* A new engine with these stub and forward zones; the fake upstreams get the lab's data. */
 static void policy_engine(const rd_conf_stub_t *stubs, size_t nstubs, const rd_conf_forward_t *fwds,
                           size_t nfwds, bool loopback)
@@ -1556,7 +1568,8 @@ static void policy_engine(const rd_conf_stub_t *stubs, size_t nstubs, const rd_c
                        .stubs = stubs,
                        .nstubs = nstubs,
                        .forwards = fwds,
-                       .nforwards = nfwds};
+                       .nforwards = nfwds,
+                       .local = policy_local};
     engine_new(hints_file(), &o);
     nroot = nup = 0;
 }
@@ -1698,8 +1711,9 @@ Test(iter, forward_first_falls_back_to_recursion)
 
 /* Issue 8: tls:// and https:// upstreams become actions with their transport and the index of
  * the engine's own copy of the upstream (the shell routes by it); https:// to a name without a
- * bootstrap address is skipped; what the shell reports with rd_req_try_failed ends in SERVFAIL
- * with that EDE when no upstream answers, unless forward-first falls back to recursion. */
+ * bootstrap address gets its host looked up (scenarios below); what the shell reports with
+ * rd_req_try_failed ends in SERVFAIL with that EDE when no upstream answers, unless
+ * forward-first falls back to recursion. */
 static unsigned enc_sends;
 static int hook_encrypted(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *buf, size_t cap,
                           size_t *len)
@@ -1714,7 +1728,10 @@ static int hook_encrypted(const rd_res_action_t *act, const rd_msg_t *q, uint8_t
     cr_assert(u != NULL, "upstream index %d", act->upstream);
     cr_assert_eq(act->transport, u->proto);
     cr_assert(act->tcp, "TLS and HTTPS are streams: no 0x20, no TC retry");
-    cr_assert(addr_eq(&u->addr, &act->server) && u->addr.port == act->server.port);
+    if (u->addr.family)
+        cr_assert(addr_eq(&u->addr, &act->server) && u->addr.port == act->server.port);
+    else
+        cr_assert_eq(act->server.port, u->addr.port, "a looked-up host keeps the URL's port");
     enc_sends++;
     return -1; /* the fake upstream answers */
 }
@@ -1742,29 +1759,26 @@ Test(iter, forward_tls_and_https_actions)
     rd_conf_forward_t f = {.upstreams = u, .nupstreams = 3};
     set_name(f.name, "example.lab.");
     policy_engine(NULL, 0, &f, 1, true);
-    /* the engine's copies: deep, and only of the usable upstreams */
+    /* the engine's copies: deep, of every upstream */
     const rd_conf_upstream_t *c0 = rd_res_upstream(res, 0), *c1 = rd_res_upstream(res, 1);
-    cr_assert(c0 && c1 && !rd_res_upstream(res, 2) && !rd_res_upstream(res, -1));
+    cr_assert(c0 && c1 && rd_res_upstream(res, 2) && !rd_res_upstream(res, 3) &&
+              !rd_res_upstream(res, -1));
     cr_assert(c0->uri != u0 && strcmp(c0->uri, u0) == 0 && strcmp(c0->auth_name, dot) == 0);
     cr_assert(c0->npins == 1 && strcmp(c0->pins[0], pin) == 0 && c0->pins[0] != pin);
     cr_assert(c1->proto == RD_UP_HTTPS && strcmp(c1->path, path) == 0);
     hook = hook_encrypted;
     enc_sends = 0;
+    /* the third one's host, doh.lab, does not exist (the lab's lab. zone says so, through
+     * recursion: the zone's other upstreams are for example.lab. only); the others serve,
+     * and the @IP ones are never looked up */
     for (int i = 0; i < 8; i++) {
         char name[64];
         snprintf(name, sizeof(name), "n%d.wild.example.lab.", i);
         resolve(name, RD_TYPE_A);
-        EXPECT(RD_RCODE_NOERROR, 1, 1);
+        cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
         HAS("192.0.2.20");
     }
     cr_assert_eq(enc_sends, 8);
-    /* a forward zone with only an https:// upstream that has no address cannot be used */
-    rd_conf_forward_t g = {.upstreams = &u[2], .nupstreams = 1};
-    set_name(g.name, "example.lab.");
-    policy_engine(NULL, 0, &g, 1, true);
-    resolve("www.example.lab.", RD_TYPE_A);
-    EXPECT(RD_RCODE_SERVFAIL, 0, 0);
-    HAS("needs @BOOTSTRAP-IP");
     hook = NULL;
 }
 
@@ -1825,6 +1839,309 @@ Test(iter, forward_tls_failure_is_servfail_with_ede)
     resolve_tls_failing("www.example.lab.");
     cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
     cr_assert_gt(nroot, 0);
+}
+
+/* ---- https:// upstreams without @BOOTSTRAP-IP (issue 8): HOST is looked up ---- */
+
+/* The host doh.boot.lab. (not in the lab's zones) resolves to 127.0.99.1 (a fake upstream,
+ * port the URL's) for whoever is asked: each lookup is recorded with who was asked. */
+static unsigned boot_a, boot_aaaa;    /* lookups of the host */
+static unsigned boot_via_up;          /* of which to a forward upstream */
+static unsigned boot_via_root;        /* of which to a lab root server (recursion) */
+static int boot_via_index;            /* act->upstream of the last lookup */
+static unsigned doh_sends, dot_sends; /* other questions to the DoH and DoT upstreams */
+static uint32_t boot_ttl = 300;
+static bool dot_drops;  /* the DoT upstream answers nothing but the host's lookups */
+static bool boot_first; /* a lookup of the host came before any other upstream query */
+
+static int hook_boot(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                     size_t *len)
+{
+    uint8_t qn[RD_NAME_MAX], host[RD_NAME_MAX];
+    query_name(q, qn);
+    uint16_t qtype = rd_msg_rr(q, RD_SEC_QD, 0)->type;
+    if (rd_name_eq(qn, wire("doh.boot.lab.", host))) {
+        cr_assert(qtype == RD_TYPE_A || qtype == RD_TYPE_AAAA);
+        boot_a += qtype == RD_TYPE_A;
+        boot_aaaa += qtype == RD_TYPE_AAAA;
+        boot_via_up += is_upstream(&act->server);
+        boot_via_root += is_root(&act->server);
+        boot_via_index = act->upstream;
+        if (doh_sends + dot_sends == 0) boot_first = true;
+        if (is_upstream(&act->server)) {
+            cr_assert_eq(act->transport, RD_UP_TLS, "the lookup goes over the DoT upstream");
+        } else {
+            cr_assert_eq(act->upstream, -1);
+            cr_assert(act->transport == RD_UP_UDP || act->transport == RD_UP_TCP);
+        }
+        rd_mb_t b;
+        rd_mb_init(&b, out_, cap, cap, q->id,
+                   (uint16_t)(RD_F_QR | (is_upstream(&act->server) ? RD_F_RA | RD_F_RD : RD_F_AA)));
+        cr_assert_eq(rd_mb_question(&b, qn, qtype, RD_CLASS_IN), 0);
+        static const uint8_t a[4] = {127, 0, 99, 1};
+        if (qtype == RD_TYPE_A)
+            cr_assert_eq(rd_mb_rr(&b, RD_SEC_AN, qn, RD_TYPE_A, RD_CLASS_IN, boot_ttl, a, 4), 0);
+        *len = rd_mb_finish(&b);
+        return 1;
+    }
+    if (act->transport == RD_UP_HTTPS) {
+        const rd_conf_upstream_t *u = rd_res_upstream(res, act->upstream);
+        cr_assert(u && u->proto == RD_UP_HTTPS);
+        cr_assert_str_eq(u->auth_name, "doh.boot.lab");
+        rd_addr_t want = addr_of("127.0.99.1@8443");
+        cr_assert(addr_eq(&act->server, &want), "the question goes to the host's address");
+        cr_assert(act->tcp);
+        doh_sends++;
+    } else if (act->transport == RD_UP_TLS) {
+        dot_sends++;
+        if (dot_drops) return 0;
+    }
+    return -1;
+}
+
+static rd_conf_upstream_t boot_doh(void)
+{
+    static char host[] = "doh.boot.lab", path[] = "/dns-query",
+                uri[] = "https://doh.boot.lab:8443/dns-query";
+    rd_conf_upstream_t u = {.proto = RD_UP_HTTPS, .auth_name = host, .path = path, .uri = uri};
+    u.addr.port = 8443; /* the URL's port, no address */
+    return u;
+}
+
+static void boot_reset(void)
+{
+    boot_a = boot_aaaa = boot_via_up = boot_via_root = doh_sends = dot_sends = 0;
+    boot_via_index = -2;
+    boot_ttl = 300;
+    dot_drops = false;
+    boot_first = false;
+    hook = hook_boot;
+}
+
+Test(iter, https_host_looked_up_through_the_dot_upstream)
+{
+    static char dot[] = "dot.lab", u1[] = "tls://127.0.99.1@853#dot.lab";
+    rd_conf_upstream_t u[2] = {
+        boot_doh(),
+        {.proto = RD_UP_TLS, .addr = addr_of("127.0.99.1@853"), .auth_name = dot, .uri = u1}};
+    rd_conf_forward_t f = {.upstreams = u, .nupstreams = 2};
+    set_name(f.name, ".");
+    policy_engine(NULL, 0, &f, 1, false);
+    boot_reset();
+    /* the DoT upstream is silent for questions: only the DoH one can answer them */
+    dot_drops = true;
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR, "%s", out.res.reason ? out.res.reason : "");
+    HAS("192.0.2.10");
+    /* first the host's A, asked of the DoT upstream (the zone's one with an address: the
+     * host is inside the zone it serves, "."), then the question over DoH to that address */
+    cr_assert_eq(boot_a, 1);
+    cr_assert(boot_first, "the host is looked up before any question goes out");
+    cr_assert_eq(boot_aaaa, 0, "an A answer is enough");
+    cr_assert_eq(boot_via_up, 1);
+    cr_assert_eq(boot_via_root, 0);
+    cr_assert_eq(boot_via_index, 1, "the DoT upstream's index");
+    cr_assert_eq(nroot, 0, "nothing went out by recursion");
+    cr_assert_geq(doh_sends, 1);
+    cr_assert_null(out.res.warn);
+    /* the address is cached with its TTL: no new lookup while it lasts */
+    dot_drops = false;
+    for (int i = 0; i < 16; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "n%d.wild.example.lab.", i);
+        resolve(name, RD_TYPE_A);
+        EXPECT(RD_RCODE_NOERROR, 1, 1);
+        HAS("192.0.2.20");
+    }
+    cr_assert_eq(boot_a, 1);
+    /* both upstreams take part in the choice */
+    cr_assert_gt(doh_sends, 1);
+    cr_assert_gt(dot_sends, 0);
+    /* the TTL ends: the next question looks the host up again first */
+    clock_ms += 301 * 1000;
+    resolve("www.example.net.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    HAS("192.0.2.40");
+    cr_assert_eq(boot_a, 2);
+    cr_assert_eq(boot_via_up, 2);
+    cr_assert_eq(nroot, 0);
+    hook = NULL;
+}
+
+Test(iter, https_host_inside_its_own_zone_by_recursion_with_one_warning)
+{
+    rd_conf_upstream_t u = boot_doh();
+    rd_conf_forward_t f = {.upstreams = &u, .nupstreams = 1};
+    set_name(f.name, ".");
+    policy_engine(NULL, 0, &f, 1, true);
+    boot_reset();
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR, "%s", out.res.reason ? out.res.reason : "");
+    HAS("192.0.2.10");
+    /* circular: the only upstream needs its own address, so the host (only it) is looked up
+     * by recursion from the root; the client's question goes over DoH */
+    cr_assert_eq(boot_a, 1);
+    cr_assert_eq(boot_via_root, 1);
+    cr_assert_eq(boot_via_up, 0);
+    cr_assert_eq(nroot, 1, "only the host's lookup went to the root");
+    cr_assert_eq(doh_sends, 1);
+    cr_assert_eq(out.sends, 2);
+    cr_assert_not_null(out.res.warn);
+    cr_assert(strstr(out.res.warn, "https://doh.boot.lab:8443/dns-query") &&
+                  strstr(out.res.warn, "clear text") && strstr(out.res.warn, "@IP"),
+              "%s", out.res.warn);
+    /* cached: no lookup, no warning */
+    resolve("www.example.net.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 1);
+    cr_assert_null(out.res.warn);
+    /* after the TTL: looked up again by recursion, but warned once only */
+    clock_ms += 301 * 1000;
+    resolve("mail.example.org.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    cr_assert_eq(boot_a, 2);
+    cr_assert_eq(boot_via_root, 2);
+    cr_assert_null(out.res.warn, "one warning per upstream");
+    cr_assert_eq(nroot, 2);
+    cr_assert_eq(doh_sends, 3);
+    hook = NULL;
+}
+
+Test(iter, https_host_in_another_forward_zone_uses_that_zone)
+{
+    /* example.lab. goes to the DoH upstream; its host is under boot.lab., forwarded to a
+     * DoT upstream with an address */
+    static char dot[] = "dot.lab", u1[] = "tls://127.0.99.1@853#dot.lab";
+    rd_conf_upstream_t ud = boot_doh(), ut = {.proto = RD_UP_TLS,
+                                              .addr = addr_of("127.0.99.1@853"),
+                                              .auth_name = dot,
+                                              .uri = u1};
+    rd_conf_forward_t f[2] = {{.upstreams = &ud, .nupstreams = 1},
+                              {.upstreams = &ut, .nupstreams = 1}};
+    set_name(f[0].name, "example.lab.");
+    set_name(f[1].name, "boot.lab.");
+    policy_engine(NULL, 0, f, 2, false);
+    boot_reset();
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 2);
+    cr_assert_eq(boot_via_up, 1);
+    cr_assert_eq(boot_via_index, 1);
+    cr_assert_eq(doh_sends, 1);
+    cr_assert_eq(nroot, 0);
+    cr_assert_null(out.res.warn);
+    hook = NULL;
+}
+
+Test(iter, https_host_missing_is_servfail_naming_the_upstream)
+{
+    /* nx.boot.lab does not exist in the lab (recursion: root, lab. NXDOMAIN) */
+    static char host[] = "nx.boot.lab", path[] = "/dns-query",
+                uri[] = "https://nx.boot.lab/dns-query";
+    rd_conf_upstream_t u = {.proto = RD_UP_HTTPS, .auth_name = host, .path = path, .uri = uri};
+    u.addr.port = 443;
+    rd_conf_forward_t f = {.upstreams = &u, .nupstreams = 1};
+    set_name(f.name, ".");
+    policy_engine(NULL, 0, &f, 1, true);
+    boot_reset();
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_eq(out.res.ede, 22);
+    cr_assert(out.res.reason && strstr(out.res.reason, "https://nx.boot.lab/dns-query") &&
+                  strstr(out.res.reason, "no address"),
+              "%s", out.res.reason ? out.res.reason : "-");
+    HAS("EDE: 22");
+    HAS("nx.boot.lab");
+    cr_assert_eq(nup, 0, "no upstream was asked");
+    cr_assert_eq(doh_sends, 0);
+    cr_assert_not_null(out.res.warn); /* its lookup went out by recursion */
+    /* a second question: the negative answers are cached, no new query at all */
+    resolve("www.example.net.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_eq(out.sends, 0);
+    /* forward-first: yes falls back to recursion for the client's question */
+    f.forward_first = true;
+    policy_engine(NULL, 0, &f, 1, true);
+    boot_reset();
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR, "%s", out.res.reason ? out.res.reason : "-");
+    HAS("192.0.2.10");
+    cr_assert_eq(nup, 0);
+    hook = NULL;
+}
+
+Test(iter, https_host_in_local_data_wins)
+{
+    /* a local zone (what clients are answered from) holds the host: its address is used as
+     * an @IP would be, nothing is looked up, nothing goes out in clear text */
+    static const char zone[] = "$ORIGIN boot.lab.\n$TTL 300\n"
+                               "@ SOA ns hostmaster 1 3600 600 86400 300\n@ NS ns\n"
+                               "ns A 192.0.2.53\ndoh A 127.0.99.1\n"
+                               "alias CNAME elsewhere.example.lab.\n";
+    uint8_t origin[RD_NAME_MAX];
+    rd_zone_t *z = NULL;
+    rd_zoneset_t *local = NULL;
+    cr_assert_eq(rd_zoneset_new(&local), 0);
+    cr_assert_eq(
+        rd_zone_load_mem(zone, strlen(zone), "boot.lab", wire("boot.lab.", origin), NULL, NULL, &z),
+        0);
+    cr_assert_eq(rd_zoneset_add(local, z), 0);
+    rd_conf_upstream_t u = boot_doh();
+    rd_conf_forward_t f = {.upstreams = &u, .nupstreams = 1};
+    set_name(f.name, ".");
+    policy_local = local;
+    policy_engine(NULL, 0, &f, 1, true);
+    policy_local = NULL;
+    rd_zoneset_free(local); /* read by rd_res_new only */
+    boot_reset();
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 1);
+    cr_assert_eq(boot_a + boot_aaaa, 0);
+    cr_assert_eq(doh_sends, 1);
+    cr_assert_eq(nroot, 0);
+    cr_assert_null(out.res.warn);
+    /* a host the local zone says does not exist: the upstream cannot be used, and nothing
+     * asks anyone else about it */
+    static char host[] = "nx.boot.lab", uri[] = "https://nx.boot.lab/dns-query";
+    u.auth_name = host;
+    u.uri = uri;
+    cr_assert_eq(rd_zoneset_new(&local), 0);
+    cr_assert_eq(rd_zone_load_mem(zone, strlen(zone), "boot.lab", origin, NULL, NULL, &z), 0);
+    cr_assert_eq(rd_zoneset_add(local, z), 0);
+    policy_local = local;
+    policy_engine(NULL, 0, &f, 1, true);
+    policy_local = NULL;
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_eq(out.sends, 0);
+    cr_assert(strstr(out.res.reason, "https://nx.boot.lab/dns-query: no address"), "%s",
+              out.res.reason);
+    /* an alias leaving the zone is no local answer: the host is looked up as usual */
+    static char ahost[] = "alias.boot.lab", auri[] = "https://alias.boot.lab/dns-query";
+    u.auth_name = ahost;
+    u.uri = auri;
+    policy_local = local;
+    policy_engine(NULL, 0, &f, 1, true);
+    policy_local = NULL;
+    rd_zoneset_free(local);
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_gt(nroot, 0, "looked up by recursion (alias.boot.lab does not exist in the lab)");
+    hook = NULL;
+}
+
+Test(iter, https_with_bootstrap_never_looked_up)
+{
+    rd_conf_upstream_t u = boot_doh();
+    u.addr = addr_of("127.0.99.1@8443");
+    rd_conf_forward_t f = {.upstreams = &u, .nupstreams = 1};
+    set_name(f.name, ".");
+    policy_engine(NULL, 0, &f, 1, false);
+    boot_reset();
+    resolve("www.example.lab.", RD_TYPE_A);
+    EXPECT(RD_RCODE_NOERROR, 1, 1);
+    cr_assert_eq(boot_a + boot_aaaa, 0);
+    cr_assert_eq(nroot, 0);
+    cr_assert_null(out.res.warn);
+    hook = NULL;
 }
 
 /* ---- DNSSEC pass-through (issue 5): RRSIGs cached with their RRsets, given to DO=1 only ---- */
