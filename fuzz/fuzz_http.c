@@ -116,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const size_t chunks[16] = {1,   7,    64,   100,   512,   1000,  1500,  4096,
                                       555, 8192, 9000, 16384, 16385, 30000, 65536, 1u << 20};
     size_t chunk = chunks[mode >> 4];
-    rd_http_cbs_t cb = {&f, on_query, on_send, NULL};
+    rd_http_cbs_t cb = {.ctx = &f, .on_query = on_query, .on_send = on_send};
     FUZZ_CHECK(rd_http_new(f.h2, &o, &cb, &f.h) == 0, "rd_http_new");
 
     int rc = 0;

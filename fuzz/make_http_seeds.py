@@ -34,6 +34,14 @@ def h1_post(q, ctype="application/dns-message", extra=""):
             f"Content-Length: {len(q)}\r\n{extra}\r\n").encode() + q
 
 
+def h1_chunked(q, piece, ext=b"", tail=b"0\r\n\r\n", extra=""):
+    head = (f"POST /dns-query HTTP/1.1\r\nHost: r.lab\r\nContent-Type: application/dns-message\r\n"
+            f"Transfer-Encoding: chunked\r\n{extra}\r\n").encode()
+    body = b"".join(b"%x%s\r\n%s\r\n" % (len(q[i:i + piece]), ext, q[i:i + piece])
+                    for i in range(0, len(q), piece))
+    return head + body + tail
+
+
 # ---- HTTP/2 ----
 
 def hint(v, prefix_bits, first=0):
@@ -97,6 +105,20 @@ def main():
                       + b"GET /dns-query?dns=%%% HTTP/1.1\r\nHost: x\r\n\r\n"),
         "h1-chunked": (0x02, b"POST /dns-query HTTP/1.1\r\nHost: x\r\n"
                        b"Transfer-Encoding: chunked\r\n\r\n1d\r\n" + q + b"\r\n0\r\n\r\n"),
+        # chunked with extensions and trailers (RFC 9112 s7.1), fed in pieces, then a GET
+        "h1-chunked-ext": (0x12, h1_chunked(q2, 5, b' ;a=b;c="q\\"x"', b"0;e\r\nT: v\r\n\r\n")
+                           + h1_get(q)),
+        "h1-absolute": (0x02, f"GET https://r.lab:443/dns-query?dns={b64u(q)} HTTP/1.1\r\n"
+                        f"Host: r.lab\r\n\r\n".encode()
+                        + b"POST http://[::1]/dns-query HTTP/1.1\r\nHost: r.lab\r\nContent-Type: "
+                        + f"application/dns-message\r\nContent-Length: {len(q)}\r\n\r\n".encode() + q),
+        "h1-expect-chunked": (0x00, h1_get(q) + h1_chunked(q, 64, b"", b"0\r\n\r\n",
+                                                           "Expect: 100-continue\r\n")),
+        "h1-mix": (0x02, f"HEAD /dns-query?dns={b64u(q)} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+                   + h1_chunked(q, 3, b"", b"0\r\n\r\n")
+                   + h1_get(q2, "Connection: close\r\n") + h1_get(q)),
+        "h1-te-codings": (0x06, b"POST /dns-query HTTP/1.1\r\nHost: x\r\n"
+                          b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"),
         "h1-http10": (0x02, f"GET /dns-query?dns={b64u(q)} HTTP/1.0\r\n\r\n".encode()),
         "h1-expect": (0x00, h1_post(q, extra="Expect: 100-continue\r\n")),
         "h1-accept": (0x02, h1_get(q, "Accept: text/html, application/*;q=0.5\r\n")),

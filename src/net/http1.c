@@ -1,11 +1,12 @@
 /* DoH over HTTP/1.1 (RFC 9112) for simple clients (curl --http1.1): a small strict parser of
- * our own. Request line and header fields end with CRLF (a bare LF is refused), bodies only
- * by Content-Length (Transfer-Encoding is answered 411 and the connection closed: we cannot
- * frame it), keep-alive, pipelined requests answered in order, limits on every size.
+ * our own. Request line and header fields end with CRLF (a bare LF is refused), bodies by
+ * Content-Length or by the chunked transfer coding (s7.1; other codings are not ours to
+ * undo: 501), origin-form and absolute-form targets (s3.2.2), keep-alive, pipelined
+ * requests answered in order, 100 Continue, limits on every size.
  *
  * Errors that leave the framing of the next request known (404, 405, 415, bad base64...)
- * keep the connection; the others (bad syntax, oversize head, unusable body length) answer
- * with "connection: close" and stop reading (RFC 9112 s9.6). */
+ * keep the connection; the others (bad syntax, oversize head, unusable body length, broken
+ * chunks) answer with "connection: close" and stop reading (RFC 9112 s9.6). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,9 @@ typedef struct {
     unsigned status;
     bool fatal; /* framing of what follows unknown: answer, close */
     bool keepalive, close;
-    bool te;
+    bool te;             /* a transfer-encoding field came */
+    unsigned te_chunked; /* how often "chunked" is in the list of codings */
+    bool te_last_chunked, te_other, te_bad;
     bool has_cl;
     size_t cl;
     bool expect_continue;
@@ -54,38 +57,84 @@ static bool parse_cl(const char *v, size_t n, size_t *out)
     return true;
 }
 
+/* One element of a comma-separated list (RFC 9110 s5.6.1) at v[*i..n), blanks trimmed;
+ * *i moves past it and its comma. */
+static size_t list_elem(const char *v, size_t n, size_t *i, const char **t)
+{
+    size_t j = *i;
+    while (j < n && v[j] != ',') j++;
+    *t = v + *i;
+    size_t tl = j - *i;
+    while (tl && (**t == ' ' || **t == '\t')) (*t)++, tl--;
+    while (tl && ((*t)[tl - 1] == ' ' || (*t)[tl - 1] == '\t')) tl--;
+    *i = j + 1;
+    return tl;
+}
+
+/* "transfer-encoding" lists codings, in the order they were applied (RFC 9112 s6.1), each
+ * a token maybe with parameters; several fields make one list (RFC 9110 s5.3), so an empty
+ * one is no error by itself, nor are empty elements (s5.6.1). A list with no coding at all
+ * has no chunked last: te_check refuses it. */
+static void parse_te(head_t *hd, const char *v, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        const char *t;
+        size_t tl = list_elem(v, n, &i, &t);
+        if (!tl) continue;
+        size_t c = 0;
+        while (c < tl && is_tchar((uint8_t)t[c])) c++;
+        if (c == 0) {
+            hd->te_bad = true;
+            continue;
+        }
+        bool chunked = rd__http_ieq(t, c, "chunked");
+        if (chunked && c != tl) hd->te_bad = true; /* s7: chunked has no parameters */
+        hd->te_chunked += chunked;
+        hd->te_other = hd->te_other || !chunked;
+        hd->te_last_chunked = chunked;
+    }
+}
+
 /* "connection" is a list of tokens (RFC 9110 s7.6.1). */
 static void parse_connection(head_t *hd, const char *v, size_t n)
 {
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && v[j] != ',') j++;
-        const char *t = v + i;
-        size_t tl = j - i;
-        while (tl && (*t == ' ' || *t == '\t')) t++, tl--;
-        while (tl && (t[tl - 1] == ' ' || t[tl - 1] == '\t')) tl--;
+    for (size_t i = 0; i < n;) {
+        const char *t;
+        size_t tl = list_elem(v, n, &i, &t);
         if (rd__http_ieq(t, tl, "close")) hd->close = true;
         if (rd__http_ieq(t, tl, "keep-alive")) hd->keepalive = true;
-        i = j + 1;
     }
+}
+
+/* A field line (RFC 9112 s5) of n > 0 octets, CRLF excluded: the name's length and the
+ * value, blanks trimmed. False when it is no field line (the answer is 400). Header and
+ * trailer sections alike. */
+static bool field_line(const char *line, size_t n, size_t *c, const char **v, size_t *vl)
+{
+    if (line[0] == ' ' || line[0] == '\t') return false; /* obs-fold, s5.2 */
+    size_t nl = 0;
+    while (nl < n && is_tchar((uint8_t)line[nl])) nl++;
+    /* RFC 9112 s5.1: no whitespace between name and colon, on pain of 400. */
+    if (nl == 0 || nl >= n || line[nl] != ':') return false;
+    const char *p = line + nl + 1;
+    size_t pl = n - nl - 1;
+    while (pl && (*p == ' ' || *p == '\t')) p++, pl--;
+    while (pl && (p[pl - 1] == ' ' || p[pl - 1] == '\t')) pl--;
+    for (size_t i = 0; i < pl; i++) {
+        uint8_t ch = (uint8_t)p[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) return false;
+    }
+    *c = nl;
+    *v = p;
+    *vl = pl;
+    return true;
 }
 
 static void field(rd_http_t *h, rd__http_req_t *r, head_t *hd, const char *line, size_t n)
 {
-    if (line[0] == ' ' || line[0] == '\t') return fail(hd, 400, true); /* obs-fold, s5.2 */
-    size_t c = 0;
-    while (c < n && is_tchar((uint8_t)line[c])) c++;
-    /* RFC 9112 s5.1: no whitespace between name and colon, on pain of 400. */
-    if (c == 0 || c >= n || line[c] != ':') return fail(hd, 400, true);
-    const char *v = line + c + 1;
-    size_t vl = n - c - 1;
-    while (vl && (*v == ' ' || *v == '\t')) v++, vl--;
-    while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
-    for (size_t i = 0; i < vl; i++) {
-        uint8_t ch = (uint8_t)v[i];
-        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) return fail(hd, 400, true);
-    }
+    size_t c, vl;
+    const char *v;
+    if (!field_line(line, n, &c, &v, &vl)) return fail(hd, 400, true);
     if (++r->nhdr > RD_HTTP_HEADER_COUNT_MAX) return fail(hd, 431, false);
     if (rd__http_ieq(line, c, "content-length")) {
         size_t cl;
@@ -99,6 +148,7 @@ static void field(rd_http_t *h, rd__http_req_t *r, head_t *hd, const char *line,
         hd->cl = cl;
     } else if (rd__http_ieq(line, c, "transfer-encoding")) {
         hd->te = true;
+        parse_te(hd, v, vl);
     } else if (rd__http_ieq(line, c, "host")) {
         if (r->has_host) fail(hd, 400, false); /* RFC 9112 s3.2 */
         r->has_host = true;
@@ -112,6 +162,41 @@ static void field(rd_http_t *h, rd__http_req_t *r, head_t *hd, const char *line,
     } else {
         rd__http_header(h, r, line, c, v, vl);
     }
+}
+
+/* RFC 9112 s3.2.2: a server MUST accept the absolute-form ("https://host/dns-query?dns=..."),
+ * which clients send to proxies and some send everywhere. Only http and https URIs name a
+ * resource of ours. The authority takes the place of Host (s3.3), which we do not use either:
+ * the service answers under any name it is reached by, so it is checked for syntax only.
+ * What follows it is the origin-form the DoH rules look at. */
+static void absolute_form(rd__http_req_t *r, head_t *hd, const char *t, size_t n)
+{
+    size_t s = 0;
+    while (s < n && t[s] != ':') s++;
+    if (!(rd__http_ieq(t, s, "https") || rd__http_ieq(t, s, "http")) || n - s < 3 ||
+        memcmp(t + s, "://", 3) != 0)
+        return fail(hd, 400, false); /* no absolute URI of ours (or asterisk/authority-form) */
+    const char *a = t + s + 3, *end = t + n;
+    size_t al = 0;
+    while (a + al < end && a[al] != '/' && a[al] != '?') al++;
+    /* RFC 3986 s3.2 authority characters; RFC 9110 s4.2.4: userinfo is an error, s4.2.1: an
+     * empty host is invalid. */
+    if (al == 0 || a[0] == ':') return fail(hd, 400, false);
+    for (size_t i = 0; i < al; i++) {
+        uint8_t c = (uint8_t)a[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  strchr("-._~!$&'()*+,;=:[]%", c) != NULL;
+        if (!ok || c == '\0') return fail(hd, 400, false);
+    }
+    const char *p = a + al;
+    size_t pl = (size_t)(end - p);
+    if (pl && *p == '/') return rd__http_target(r, p, pl);
+    /* RFC 9110 s4.2.3: an empty path is "/" */
+    if (pl + 1 > RD_HTTP_URI_MAX) return fail(hd, 414, false);
+    char buf[RD_HTTP_URI_MAX];
+    buf[0] = '/';
+    if (pl) memcpy(buf + 1, p, pl);
+    rd__http_target(r, buf, pl + 1);
 }
 
 static void request_line(rd__http_req_t *r, head_t *hd, const char *l, size_t n)
@@ -129,9 +214,10 @@ static void request_line(rd__http_req_t *r, head_t *hd, const char *l, size_t n)
     if (!sp2 || sp2 == t) return fail(hd, 400, true);
     for (const char *p = t; p < sp2; p++)
         if ((uint8_t)*p <= 0x20 || (uint8_t)*p >= 0x7f) return fail(hd, 400, true);
-    /* origin-form only (RFC 9112 s3.2.1): we are no proxy. */
-    if (*t != '/') fail(hd, 400, false);
-    rd__http_target(r, t, (size_t)(sp2 - t));
+    if (*t == '/')
+        rd__http_target(r, t, (size_t)(sp2 - t)); /* origin-form, RFC 9112 s3.2.1 */
+    else
+        absolute_form(r, hd, t, (size_t)(sp2 - t));
     const char *v = sp2 + 1;
     size_t vl = (size_t)(end - v);
     if (vl == 8 && memcmp(v, "HTTP/1.1", 8) == 0) return;
@@ -143,6 +229,25 @@ static void request_line(rd__http_req_t *r, head_t *hd, const char *l, size_t n)
         v[7] >= '0' && v[7] <= '9')
         return fail(hd, 505, true);
     fail(hd, 400, true);
+}
+
+static int send_continue(rd_http_t *h)
+{
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    h->cont_owed = false;
+    return rd__http_send(h, (const uint8_t *)cont, sizeof(cont) - 1);
+}
+
+/* The framing a transfer-encoding field leaves us with (RFC 9112 s6.1, s6.3). */
+static void te_check(head_t *hd)
+{
+    /* s6.1: HTTP/1.0 has no transfer codings: the framing is faulty. s6.3: with
+     * Content-Length as well it may be smuggling: refused, and closed. */
+    if (hd->http10 || hd->has_cl || hd->te_bad) return fail(hd, 400, true);
+    /* s6.3: the length cannot be known unless chunked comes last, and s7 applies it once. */
+    if (!hd->te_last_chunked || hd->te_chunked > 1) return fail(hd, 400, true);
+    /* s6.1: a coding we do not know (and we undo none but chunked) is 501. */
+    if (hd->te_other) return fail(hd, 501, true);
 }
 
 static int respond_head_error(rd_http_t *h, unsigned status)
@@ -174,21 +279,33 @@ static int head(rd_http_t *h, size_t n)
         i = e + 2;
     }
     if (!hd.fatal && !hd.status && !hd.http10 && !r->has_host) fail(&hd, 400, false);
-    if (!hd.fatal && hd.te) fail(&hd, hd.has_cl ? 400 : 411, true);  /* RFC 9112 s6.1 */
+    if (hd.http10) hd.expect_continue = false; /* RFC 9110 s10.1.1: MUST be ignored */
+    if (!hd.fatal && hd.te) te_check(&hd);
     if (!hd.fatal && hd.cl > RD_HTTP_BODY_MAX) fail(&hd, 413, true); /* too big to skip */
+    bool body = hd.te || hd.cl > 0;
+    /* RFC 9110 s10.1.1: a client waiting for 100 Continue gets the final status at once
+     * when the head alone decides it; it may never send the body, so we do not wait for it. */
+    if (!hd.fatal && body && hd.expect_continue && hd.status) hd.fatal = true;
     r->close = hd.fatal || hd.close || (hd.http10 && !hd.keepalive);
     if (hd.status) r->status = hd.status;
     if (r->close) h->h1_state = RD__H1_CLOSING;
-    if (hd.fatal || hd.cl == 0) return rd__http_request_done(h, r);
-    if (hd.expect_continue && r->sid == h->out_sid && !r->status) {
-        /* RFC 9110 s10.1.1: only when no earlier response is still owed on the stream. */
-        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        int rc = rd__http_send(h, (const uint8_t *)cont, sizeof(cont) - 1);
-        if (rc < 0) return rc;
-    }
+    if (hd.fatal || !body) return rd__http_request_done(h, r);
     h->cur = r;
+    h->h1_body = hd.te ? RD__H1B_CHUNK_SIZE : RD__H1B_LENGTH;
     h->body_left = hd.cl;
+    h->body_seen = 0;
+    h->cont_owed = false;
     if (h->h1_state != RD__H1_CLOSING) h->h1_state = RD__H1_BODY;
+    /* RFC 9110 s10.1.1: 100 Continue, unless some of the body came already (then the client
+     * did not wait). Only when no earlier response is still owed on the stream: otherwise
+     * when that one has gone (rd__h1_flush). */
+    if (hd.expect_continue && h->in_len == n) {
+        if (r->sid != h->out_sid) {
+            h->cont_owed = true;
+            return 0;
+        }
+        return send_continue(h);
+    }
     return 0;
 }
 
@@ -206,6 +323,206 @@ static bool slot_free(const rd_http_t *h)
     return false;
 }
 
+/* ---- request bodies: Content-Length or chunked (RFC 9112 s6.3) ---- */
+
+/* The body of h->cur is complete: the request goes to the DoH rules. < 0 or 1 (progress). */
+static int body_done(rd_http_t *h)
+{
+    rd__http_req_t *r = h->cur;
+    h->cur = NULL;
+    h->cont_owed = false;
+    if (h->h1_state == RD__H1_BODY) h->h1_state = RD__H1_HEAD;
+    int rc = rd__http_request_done(h, r);
+    return rc < 0 ? rc : 1;
+}
+
+/* A body whose framing broke, or that grew too big to skip: answered with status, and the
+ * connection closes, as where the next request starts is unknown (RFC 9112 s9.6). */
+static int body_fail(rd_http_t *h, unsigned status)
+{
+    h->cur->status = status;
+    h->cur->close = true;
+    h->h1_state = RD__H1_CLOSING;
+    consume(h, h->in_len);
+    return body_done(h);
+}
+
+/* Data octets of the body (Content-Length or one chunk): up to body_left of them. */
+static size_t body_data(rd_http_t *h)
+{
+    size_t n = h->in_len < h->body_left ? h->in_len : h->body_left;
+    if (n == 0) return 0;
+    (void)rd__http_body_add(h, h->cur, h->in, n); /* past a limit: status set */
+    consume(h, n);
+    h->body_left -= n;
+    h->body_seen += n;
+    h->cont_owed = false; /* the client did not wait for it */
+    return n;
+}
+
+/* A CRLF-terminated line at the front of the input, of at most lim octets before the CRLF:
+ * 1 and its length in *len, 0 when it has not all come, -1 when a CR or an LF stands alone
+ * (RFC 9112 s2.2, as in the head), -2 when it is longer than lim. A line that arrives in
+ * small pieces is searched once (h->scan). */
+static int find_line(rd_http_t *h, size_t lim, size_t *len)
+{
+    size_t n = h->in_len < lim + 2 ? h->in_len : lim + 2;
+    for (size_t i = h->scan; i < n; i++) {
+        if (h->in[i] == '\n') {
+            if (i == 0 || h->in[i - 1] != '\r') return -1;
+            *len = i - 1;
+            return 1;
+        }
+        if (h->in[i] == '\r' && i + 1 < h->in_len && h->in[i + 1] != '\n') return -1;
+    }
+    if (n == lim + 2) return -2;
+    h->scan = n ? n - 1 : 0; /* the last octet again: a CR whose LF has not come */
+    return 0;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Skips BWS (RFC 9110 s5.6.3) in l[*i..n). */
+static void bws(const char *l, size_t n, size_t *i)
+{
+    while (*i < n && (l[*i] == ' ' || l[*i] == '\t')) (*i)++;
+}
+
+/* token / quoted-string (RFC 9110 s5.6.2, s5.6.4) at l[*i..n): false when neither. */
+static bool ext_value(const char *l, size_t n, size_t *i)
+{
+    size_t j = *i;
+    if (j < n && l[j] == '"') {
+        for (j++; j < n; j++) {
+            uint8_t c = (uint8_t)l[j];
+            if (c == '"') {
+                *i = j + 1;
+                return true;
+            }
+            if (c == '\\') {
+                if (++j >= n) return false;
+                c = (uint8_t)l[j]; /* quoted-pair: HTAB, SP, VCHAR, obs-text */
+                if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+            } else if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                return false; /* qdtext */
+            }
+        }
+        return false; /* no closing quote */
+    }
+    while (j < n && is_tchar((uint8_t)l[j])) j++;
+    if (j == *i) return false;
+    *i = j;
+    return true;
+}
+
+/* chunk-size [ chunk-ext ] (RFC 9112 s7.1, s7.1.1), CRLF excluded: the size and how many
+ * octets the extensions took. 0, or the answer: 400 for no size or broken extensions, 413
+ * for a size past any body we take. Extensions are checked for syntax and ignored (s7.1.1:
+ * unrecognized ones MUST be; we recognize none). */
+static unsigned chunk_size(const char *l, size_t n, size_t *size, size_t *ext)
+{
+    size_t i = 0, v = 0;
+    /* leading zeros are allowed: a value is capped, never overflows */
+    for (int d; i < n && (d = hexval(l[i])) >= 0; i++)
+        if (v <= RD_HTTP_BODY_MAX) v = v * 16 + (size_t)d;
+    if (i == 0) return 400;
+    *ext = n - i;
+    while (i < n) { /* *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ) */
+        bws(l, n, &i);
+        if (i >= n || l[i] != ';') return 400;
+        i++;
+        bws(l, n, &i);
+        size_t name = i;
+        while (i < n && is_tchar((uint8_t)l[i])) i++;
+        if (i == name) return 400;
+        size_t j = i;
+        bws(l, n, &j);
+        if (j < n && l[j] == '=') {
+            j++;
+            bws(l, n, &j);
+            if (!ext_value(l, n, &j)) return 400;
+            i = j;
+        }
+    }
+    if (v > RD_HTTP_BODY_MAX) return 413;
+    *size = v;
+    return 0;
+}
+
+/* One step through a chunked body (RFC 9112 s7.1):
+ *   chunked-body = *chunk last-chunk trailer-section CRLF
+ * Returns < 0 on failure, 0 when more input is needed, 1 after progress. */
+static int body_chunked(rd_http_t *h)
+{
+    rd__http_req_t *r = h->cur;
+    size_t len, size = 0, ext = 0;
+    int f;
+    if (rd_fails_assert(h->h1_body > RD__H1B_LENGTH && h->h1_body <= RD__H1B_TRAILER))
+        return RD_EBUG;
+    switch (h->h1_body) {
+    case RD__H1B_CHUNK_SIZE: {
+        f = find_line(h, RD_HTTP1_CHUNK_LINE_MAX, &len);
+        if (f <= 0) return f == 0 ? 0 : body_fail(h, f == -2 ? 413 : 400);
+        unsigned st = chunk_size((const char *)h->in, len, &size, &ext);
+        if (st) return body_fail(h, st);
+        /* s7.1.1: extensions are limited like the rest of the head */
+        r->hdr_bytes += ext;
+        if (r->hdr_bytes > RD_HTTP_HEADERS_MAX + 2) return body_fail(h, 413);
+        /* the body is bounded as a whole (RFC 8484 s6: one DNS message); skipping the rest of
+         * a chunked body would have no bound */
+        if (size > RD_HTTP_BODY_MAX - h->body_seen) return body_fail(h, 413);
+        consume(h, len + 2);
+        h->body_left = size;
+        h->h1_body = size ? RD__H1B_CHUNK_DATA : RD__H1B_TRAILER;
+        return 1;
+    }
+    case RD__H1B_CHUNK_DATA:
+        if (!body_data(h)) return 0;
+        if (h->body_left == 0) h->h1_body = RD__H1B_CHUNK_END;
+        return 1;
+    case RD__H1B_CHUNK_END:
+        if (h->in_len >= 1 && h->in[0] != '\r') return body_fail(h, 400);
+        if (h->in_len < 2) return 0;
+        if (h->in[1] != '\n') return body_fail(h, 400);
+        consume(h, 2);
+        h->h1_body = RD__H1B_CHUNK_SIZE;
+        return 1;
+    default: { /* RD__H1B_TRAILER */
+        /* Trailer fields (s7.1.2) are read for their syntax and size, and dropped: none
+         * matters to DoH (RFC 9110 s6.5.1 lets a recipient discard them). */
+        size_t room =
+            RD_HTTP_HEADERS_MAX + 2 > r->hdr_bytes ? RD_HTTP_HEADERS_MAX + 2 - r->hdr_bytes : 0;
+        f = find_line(h, room, &len);
+        if (f <= 0) return f == 0 ? 0 : body_fail(h, f == -2 ? 431 : 400);
+        if (len == 0) {
+            consume(h, 2);
+            return body_done(h);
+        }
+        const char *v;
+        size_t c, vl;
+        if (!field_line((const char *)h->in, len, &c, &v, &vl)) return body_fail(h, 400);
+        r->hdr_bytes += len + 2;
+        if (++r->nhdr > RD_HTTP_HEADER_COUNT_MAX) return body_fail(h, 431);
+        consume(h, len + 2);
+        return 1;
+    }
+    }
+}
+
+/* One step through the body of h->cur, as body_chunked. */
+static int body(rd_http_t *h)
+{
+    if (h->h1_body != RD__H1B_LENGTH) return body_chunked(h);
+    if (!body_data(h)) return 0;
+    return h->body_left ? 1 : body_done(h);
+}
+
 /* Parses what the input buffer holds. Returns < 0 on failure, else whether it consumed
  * anything. */
 static int parse(rd_http_t *h)
@@ -213,17 +530,9 @@ static int parse(rd_http_t *h)
     int progress = 0;
     for (;;) {
         if (h->cur) { /* a body, also the last one before closing */
-            size_t n = h->in_len < h->body_left ? h->in_len : h->body_left;
-            if (n == 0) return progress;
-            (void)rd__http_body_add(h, h->cur, h->in, n); /* past a limit: status set */
-            consume(h, n);
+            int rc = body(h);
+            if (rc <= 0) return rc < 0 ? rc : progress;
             progress = 1;
-            if ((h->body_left -= n) > 0) return progress;
-            rd__http_req_t *r = h->cur;
-            h->cur = NULL;
-            if (h->h1_state == RD__H1_BODY) h->h1_state = RD__H1_HEAD;
-            int rc = rd__http_request_done(h, r);
-            if (rc < 0) return rc;
             continue;
         }
         if (h->h1_state != RD__H1_HEAD || !slot_free(h) || rd__http_busy(h)) return progress;
@@ -319,6 +628,12 @@ int rd__h1_flush(rd_http_t *h)
             for (unsigned i = 0; i < h->nreqs; i++) rd__http_req_free(h, &h->reqs[i]);
             break;
         }
+    }
+    /* The request whose body we wait for asked for 100 Continue: its turn has come. */
+    if (h->cont_owed && h->cur && h->cur->sid == h->out_sid && !rd__http_busy(h)) {
+        int rc = send_continue(h);
+        if (rc < 0) return rc;
+        sent = 1;
     }
     return sent;
 }

@@ -38,8 +38,17 @@ typedef struct {
 
 enum rd__h1_state {
     RD__H1_HEAD = 0, /* reading a request line and header fields */
-    RD__H1_BODY,     /* reading Content-Length octets */
+    RD__H1_BODY,     /* reading a request body */
     RD__H1_CLOSING,  /* no more requests: answer what is queued, then close */
+};
+
+/* Where in the body of the request being read (h->cur) we are: RFC 9112 s6.3 framing. */
+enum rd__h1_body {
+    RD__H1B_LENGTH = 0, /* Content-Length octets (body_left of them still to come) */
+    RD__H1B_CHUNK_SIZE, /* chunked (s7.1): a chunk-size line with its extensions */
+    RD__H1B_CHUNK_DATA, /* body_left octets of chunk data */
+    RD__H1B_CHUNK_END,  /* the CRLF after chunk data */
+    RD__H1B_TRAILER,    /* after the last chunk: trailer fields up to an empty line */
 };
 
 struct nghttp2_session;
@@ -67,9 +76,12 @@ struct rd_http {
     size_t in_len, in_cap;
     size_t scan, scan_eol; /* head search: octets already looked at, first LF seen */
     rd__http_req_t *cur;   /* request whose body is arriving */
-    size_t body_left;
-    uint32_t next_sid; /* number of the next request */
-    uint32_t out_sid;  /* number of the request to answer next (in order) */
+    int h1_body;           /* enum rd__h1_body, while cur is set */
+    size_t body_left;      /* octets of the body (or of the current chunk) still to come */
+    size_t body_seen;      /* chunked: chunk data octets so far */
+    bool cont_owed;        /* cur asked for 100 Continue before its turn: sent at its turn */
+    uint32_t next_sid;     /* number of the next request */
+    uint32_t out_sid;      /* number of the request to answer next (in order) */
 };
 
 /* ---- http.c ---- */

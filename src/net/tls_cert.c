@@ -1,6 +1,12 @@
 /* Certificates for DoT/DoH: the configured PEM files, or (RFC 7858 s4.2 opportunistic and
  * pinned use on a LAN) a self-signed ECDSA P-256 certificate made with wolfCrypt in the state
- * directory on first start and reused afterwards, so its SPKI pin stays the same. */
+ * directory on first start and reused afterwards, so its SPKI pin stays the same.
+ *
+ * The key and the certificate are two files, each replaced atomically, but not together: a
+ * crash between the two renames leaves a new key beside an old certificate (or one without
+ * the other). Each start therefore checks that the key is the certificate's (same public key)
+ * and makes a new pair when it is not, rather than failing to start or serving a pair that
+ * no client can complete a handshake with. */
 #include <wolfssl/options.h>
 
 #include <wolfssl/ssl.h>
@@ -117,6 +123,125 @@ out:
     return r;
 }
 
+/* A file of the state directory, read without following a symlink (existing() has refused
+ * those already; this closes the window between its look and ours). At most 64 KiB: our PEM
+ * files are well under 1 KiB. */
+static int read_small(int dfd, const char *file, uint8_t **out, size_t *len)
+{
+    enum { SMALL_MAX = 65536 };
+    int fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return RD_EIO;
+    int r = RD_EIO;
+    uint8_t *p = NULL;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > SMALL_MAX)
+        goto out;
+    size_t n = (size_t)st.st_size, off = 0;
+    p = malloc(n);
+    if (!p) {
+        r = RD_ENOMEM;
+        goto out;
+    }
+    while (off < n) {
+        ssize_t got = read(fd, p + off, n - off);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        off += (size_t)got;
+    }
+    if (off == n) {
+        *out = p;
+        *len = n;
+        p = NULL;
+        r = 0;
+    }
+out:
+    free(p);
+    close(fd);
+    return r;
+}
+
+/* The SubjectPublicKeyInfo (DER) of a PEM certificate: what the pin hashes. */
+static int cert_spki(const uint8_t *pem, size_t len, uint8_t *out, size_t cap, size_t *n)
+{
+    int r = RD_EINVAL;
+    unsigned char *spki = NULL;
+    WOLFSSL_EVP_PKEY *pk = NULL;
+    WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_buffer(pem, (int)len, WOLFSSL_FILETYPE_PEM);
+    if (!x) goto out;
+    pk = wolfSSL_X509_get_pubkey(x);
+    if (!pk) goto out;
+    int sn = wolfSSL_i2d_PUBKEY(pk, &spki);
+    if (sn <= 0 || !spki || (size_t)sn > cap) goto out;
+    memcpy(out, spki, (size_t)sn);
+    *n = (size_t)sn;
+    r = 0;
+out:
+    if (spki) XFREE(spki, NULL, DYNAMIC_TYPE_OPENSSL);
+    if (pk) wolfSSL_EVP_PKEY_free(pk);
+    if (x) wolfSSL_X509_free(x);
+    return r;
+}
+
+/* The SubjectPublicKeyInfo (DER) of a PEM EC private key, its public point computed from
+ * the private scalar (not the copy the file may carry beside it). */
+static int key_spki(const uint8_t *pem, size_t len, uint8_t *out, size_t cap, size_t *n)
+{
+    enum { DER_MAX = 4096 };
+    int r = RD_EINVAL, have_key = 0, have_rng = 0;
+    ecc_key key;
+    WC_RNG rng;
+    uint8_t *der = malloc(DER_MAX);
+    if (!der) return RD_ENOMEM;
+    int dn = wc_KeyPemToDer(pem, (int)len, der, DER_MAX, NULL);
+    if (dn <= 0) goto out;
+    if (wc_ecc_init(&key) != 0) goto out;
+    have_key = 1;
+    word32 idx = 0;
+    if (wc_EccPrivateKeyDecode(der, &idx, &key, (word32)dn) != 0) goto out;
+    if (wc_InitRng(&rng) != 0) goto out; /* ECC_TIMING_RESISTANT: the multiplication is blinded */
+    have_rng = 1;
+    if (wc_ecc_make_pub_ex(&key, NULL, &rng) != 0) goto out;
+    int sn = wc_EccPublicKeyToDer(&key, out, (word32)cap, 1);
+    if (sn <= 0) goto out;
+    *n = (size_t)sn;
+    r = 0;
+out:
+    if (have_rng) wc_FreeRng(&rng);
+    if (have_key) wc_ecc_free(&key);
+    free(der);
+    return r;
+}
+
+/* 1 when the key in KEY_FILE belongs to the certificate in CERT_FILE, 0 when it does not or
+ * either cannot be read as such (logged), RD_ENOMEM: no verdict. */
+static int pair_matches(int dfd, const char *dir)
+{
+    enum { SPKI_MAX = 1024 };
+    uint8_t *crt = NULL, *key = NULL, a[SPKI_MAX], b[SPKI_MAX];
+    size_t cl = 0, kl = 0, an = 0, bn = 0;
+    const char *why = NULL;
+    int r = 0, e;
+    if ((e = read_small(dfd, CERT_FILE, &crt, &cl)) < 0 ||
+        (e = cert_spki(crt, cl, a, sizeof(a), &an)) < 0)
+        why = "the certificate cannot be read";
+    else if ((e = read_small(dfd, KEY_FILE, &key, &kl)) < 0 ||
+             (e = key_spki(key, kl, b, sizeof(b), &bn)) < 0)
+        why = "the key cannot be read as an EC key";
+    else if (an != bn || memcmp(a, b, an) != 0)
+        why = "the key is not the certificate's (an interrupted generation?)";
+    else
+        r = 1;
+    if (e == RD_ENOMEM)
+        r = RD_ENOMEM; /* a good pair must not be replaced for want of memory */
+    else if (why)
+        rd_log_warn("tls: %s/%s and %s: %s; generating a new pair (clients that pinned the old "
+                    "SPKI need the new pin)",
+                    dir, CERT_FILE, KEY_FILE, why);
+    free(crt);
+    free(key);
+    return r;
+}
+
 /* The daemon drops to user: after start; the state directory and what is in it belong to
  * that user, so that a SIGHUP after the drop can still read them. Only the uid/gid are
  * looked up here: ownership is given through descriptors (fchown), never through a path
@@ -181,12 +306,17 @@ int rd__tls_cert_files(const rd_conf_t *conf, char **cert, char **key)
         goto fail;
     }
     int have_cert = existing(dfd, dir, CERT_FILE), have_key = existing(dfd, dir, KEY_FILE);
+    int match = 0;
     if (have_cert < 0 || have_key < 0) {
         r = have_cert < 0 ? have_cert : have_key;
     } else if (have_cert && have_key && faccessat(dfd, CERT_FILE, R_OK, 0) == 0 &&
-               faccessat(dfd, KEY_FILE, R_OK, 0) == 0) {
-        r = 0;
+               faccessat(dfd, KEY_FILE, R_OK, 0) == 0 && (match = pair_matches(dfd, dir)) != 0) {
+        r = match < 0 ? match : 0;
     } else {
+        if (have_cert != have_key)
+            rd_log_warn("tls: %s/%s without its %s (an interrupted generation?): generating a "
+                        "new pair",
+                        dir, have_cert ? CERT_FILE : KEY_FILE, have_cert ? "key" : "certificate");
         uid_t uid;
         gid_t gid;
         state_owner(conf, &uid, &gid);

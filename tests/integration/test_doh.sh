@@ -2,7 +2,8 @@
 # DNS over HTTPS (RFC 8484) end to end: resolverd's TLS layer and listeners with the HTTP
 # module (src/net/http*.c) on top, driven by real clients: kdig +https (POST, GET), dig +https,
 # curl --http2 / --http1.1, dnsperf -m doh. HTTP errors, EDNS padding, answers that come
-# late from resolution (on their own stream), pinning. The HTTP layer's own corner cases are
+# late from resolution (on their own stream), pinning; HTTP/1.1 corners (chunked bodies,
+# absolute-form targets, 100 Continue, pipelining). The HTTP layer's own corner cases are
 # unit-tested (tests/unit/test_http.c).
 set -euo pipefail
 : "${RD_BUILD:?}" "${RD_SRC:?}"
@@ -97,6 +98,114 @@ check "bad base64url: 400" [ "$(st "$u?dns=!!!!")" = 400 ]
 head -c 70000 /dev/zero > "$work/big.bin"
 check "body over 65535: 413" [ "$(st -H 'content-type: application/dns-message' --data-binary @"$work/big.bin" $u)" = 413 ]
 check "alive after errors" kill -0 $pid
+
+# 3b. HTTP/1.1 corners (issue 7 review). curl with a chunked body (RFC 9112 s7.1), with
+# Expect: 100-continue (a missing 100 would cost the 20 s --expect100-timeout), HEAD, the
+# head limits; a raw TLS client for what curl does not send: absolute-form targets (s3.2.2,
+# which a server MUST accept), chunk extensions and trailers, pipelining, Connection: close.
+v1() { curl -sk --http1.1 "$@"; }
+code=$(v1 -v -H 'content-type: application/dns-message' -H 'Transfer-Encoding: chunked' \
+    --data-binary @"$work/q.bin" -o "$work/r.bin" -w '%{http_code}' $u 2> "$work/v")
+check "curl --http1.1 sent a chunked body" grep -qi '^> transfer-encoding: chunked' "$work/v"
+check "curl --http1.1 chunked POST: $code" [ "$code" = 200 ]
+check "curl --http1.1 chunked POST answer" [ "$(decode "$work/r.bin")" = "1234 0 1 $want" ]
+code=$(v1 -v -H 'content-type: application/dns-message' -H 'Expect: 100-continue' --expect100-timeout 20 \
+    --data-binary @"$work/q.bin" -o "$work/r.bin" -w '%{http_code} %{time_total}' $u 2> "$work/v")
+check "curl --http1.1 Expect: 100-continue got 100 Continue" grep -q '^< HTTP/1.1 100 Continue' "$work/v"
+check "curl --http1.1 Expect: 100-continue: 200 at once ($code s)" \
+    awk -v c="$code" 'BEGIN {split(c, f, " "); exit !(f[1] == 200 && f[2] < 10)}'
+check "curl --http1.1 Expect: 100-continue answer" [ "$(decode "$work/r.bin")" = "1234 0 1 $want" ]
+code=$(v1 -D "$work/h" -o /dev/null -w '%{http_code}' -I "$u?dns=$b64")
+check "curl --http1.1 HEAD: 405 ($code) with allow: GET, POST" \
+    eval '[ "$code" = 405 ] && grep -qi "^allow: GET, POST" "$work/h"'
+long=$(head -c 6000 /dev/zero | tr '\0' A)
+check "curl --http1.1 request target over the limit: 414" [ "$(v1 -o /dev/null -w '%{http_code}' "$u?dns=$long")" = 414 ]
+check "curl --http1.1 header fields over the limit: 431" \
+    [ "$(v1 -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 13000 /dev/zero | tr '\0' b)" "$u?dns=$b64")" = 431 ]
+cat > "$work/h1raw.py" << 'PY'
+# h1raw.py HOST PORT QUERYFILE MODE: one TLS connection (ALPN http/1.1), requests written at
+# once, responses read until the server closes; prints "status:answer-ip" per response, then
+# "closed" when the server closed the connection.
+import base64, socket, ssl, struct, sys
+
+host, port, qf, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+q = open(qf, "rb").read()
+b64 = base64.urlsafe_b64encode(q).rstrip(b"=")
+ct = b"Content-Type: application/dns-message\r\n"
+if mode == "pipeline":
+    chunks = b"".join(b"%x;n=\"v\"\r\n%s\r\n" % (len(q[i:i + 7]), q[i:i + 7]) for i in range(0, len(q), 7))
+    reqs = [
+        # absolute-form POST, Host says something else: the target's authority counts
+        b"POST https://%s/dns-query HTTP/1.1\r\nHost: elsewhere.example\r\n%sContent-Length: %d\r\n\r\n%s"
+        % (host.encode(), ct, len(q), q),
+        b"GET https://resolver.example:443/dns-query?dns=%s HTTP/1.1\r\nHost: resolver.example\r\n\r\n" % b64,
+        b"POST /dns-query HTTP/1.1\r\nHost: x\r\n%sTransfer-Encoding: chunked\r\n\r\n%s0\r\nX-Sum: 1\r\n\r\n"
+        % (ct, chunks),
+        b"HEAD /dns-query?dns=%s HTTP/1.1\r\nHost: x\r\n\r\n" % b64,
+        b"GET /dns-query?dns=%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % b64,
+        b"GET /dns-query?dns=%s HTTP/1.1\r\nHost: x\r\n\r\n" % b64,  # never read
+    ]
+elif mode == "bigchunk":  # 32768 + 32768 octets in two chunks: over 65535
+    reqs = [b"POST /dns-query HTTP/1.1\r\nHost: x\r\n%sTransfer-Encoding: chunked\r\n\r\n" % ct
+            + (b"8000\r\n" + bytes(0x8000) + b"\r\n") * 2 + b"0\r\n\r\n"]
+elif mode == "badchunk":
+    reqs = [b"POST /dns-query HTTP/1.1\r\nHost: x\r\n%sTransfer-Encoding: chunked\r\n\r\nzz\r\n" % ct]
+elif mode == "gzip":
+    reqs = [b"POST /dns-query HTTP/1.1\r\nHost: x\r\n%sTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n" % ct]
+else:
+    sys.exit("mode?")
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.set_alpn_protocols(["http/1.1"])
+s = ctx.wrap_socket(socket.create_connection((host, port), timeout=10), server_hostname=host)
+s.sendall(b"".join(reqs))
+buf = b""
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+except (ConnectionResetError, ssl.SSLError):
+    pass
+except socket.timeout:
+    print("timeout")
+    sys.exit(1)
+out = []
+while buf:
+    head, sep, rest = buf.partition(b"\r\n\r\n")
+    if not sep:
+        out.append("partial")
+        break
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split()[1])
+    cl = 0
+    for l in lines[1:]:
+        n, _, v = l.partition(b":")
+        if n.strip().lower() == b"content-length":
+            cl = int(v)
+    body, buf = rest[:cl], rest[cl:]
+    ip = ""
+    if status == 200:  # the first answer's A rdata
+        p = 12
+        while body[p]:
+            p += body[p] + 1
+        p += 5
+        p += 2 if body[p] & 0xC0 == 0xC0 else 0
+        ip = ".".join(str(x) for x in body[p + 10:p + 14])
+    out.append("%d:%s" % (status, ip))
+print(" ".join(out + ["closed"]))
+PY
+out=$($py "$work/h1raw.py" 127.0.0.1 443 "$work/q.bin" pipeline || true)
+check "raw HTTP/1.1: absolute-form POST and GET, chunked with extensions and trailer, HEAD, Connection: close; in order, then closed ($out)" \
+    [ "$out" = "200:$want 200:$want 200:$want 405: 200:$want closed" ]
+out=$($py "$work/h1raw.py" 127.0.0.1 443 "$work/q.bin" bigchunk || true)
+check "raw HTTP/1.1: chunked body over 65535: 413 and closed ($out)" [ "$out" = "413: closed" ]
+out=$($py "$work/h1raw.py" 127.0.0.1 443 "$work/q.bin" badchunk || true)
+check "raw HTTP/1.1: malformed chunk size: 400 and closed ($out)" [ "$out" = "400: closed" ]
+out=$($py "$work/h1raw.py" 127.0.0.1 443 "$work/q.bin" gzip || true)
+check "raw HTTP/1.1: a transfer coding we do not undo: 501 and closed ($out)" [ "$out" = "501: closed" ]
 
 # 4. answers that come later from resolution go back on their own stream: the lab's
 # authorities are down here, so this is a SERVFAIL with EDE 22, after the cached local ones

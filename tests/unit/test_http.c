@@ -64,7 +64,7 @@ static int on_send(void *ctx, const uint8_t *data, size_t len)
 static rd_http_t *mk(up_t *u, bool h2, const rd_http_opts_t *o)
 {
     memset(u, 0, sizeof(*u));
-    rd_http_cbs_t cb = {u, on_query, on_send, NULL};
+    rd_http_cbs_t cb = {.ctx = u, .on_query = on_query, .on_send = on_send};
     cr_assert_eq(rd_http_new(h2, o, &cb, &u->h), 0);
     return u->h;
 }
@@ -78,7 +78,7 @@ static bool on_busy(void *ctx)
 static rd_http_t *mk_busy(up_t *u, bool h2)
 {
     memset(u, 0, sizeof(*u));
-    rd_http_cbs_t cb = {u, on_query, on_send, on_busy};
+    rd_http_cbs_t cb = {.ctx = u, .on_query = on_query, .on_send = on_send, .busy = on_busy};
     cr_assert_eq(rd_http_new(h2, NULL, &cb, &u->h), 0);
     return u->h;
 }
@@ -154,13 +154,13 @@ Test(http, min_ttl)
 Test(http, new_rejects_bad_options)
 {
     up_t u = {0};
-    rd_http_cbs_t cb = {&u, on_query, on_send, NULL};
+    rd_http_cbs_t cb = {.ctx = &u, .on_query = on_query, .on_send = on_send};
     rd_http_t *h;
     rd_http_opts_t o = {.path = "dns-query"};
     cr_assert_eq(rd_http_new(true, &o, &cb, &h), RD_EINVAL);
     o = (rd_http_opts_t){.max_streams = 100000};
     cr_assert_eq(rd_http_new(true, &o, &cb, &h), RD_EINVAL);
-    rd_http_cbs_t nocb = {&u, NULL, on_send, NULL};
+    rd_http_cbs_t nocb = {.ctx = &u, .on_send = on_send};
     cr_assert_eq(rd_http_new(false, NULL, &nocb, &h), RD_EINVAL);
 }
 
@@ -957,10 +957,7 @@ Test(http1, errors)
     cr_assert_eq(
         h1s("POST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n", &cl),
         413);
-    /* chunked: 411 and close; with Content-Length too: 400 (smuggling) */
-    cr_assert_eq(
-        h1s("POST /dns-query HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", &cl), 411);
-    cr_assert(cl);
+    /* chunked with Content-Length too: 400 (smuggling, RFC 9112 s6.3) */
     cr_assert_eq(h1s("POST /dns-query HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
                      "Content-Length: 5\r\n\r\n",
                      &cl),
@@ -1334,5 +1331,429 @@ Test(http1, busy_parses_nothing_and_holds_answers)
     cr_assert_eq(r.status, 200);
     cr_assert_eq(r.clen, al);
     free(a);
+    up_free(&u);
+}
+
+/* ---- HTTP/1.1: chunked bodies, absolute-form, 100 Continue, HEAD (issue 7 review) ---- */
+
+#define POST_CHUNKED                                                                               \
+    "POST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Type: application/dns-message\r\n"             \
+    "Transfer-Encoding: chunked\r\n"
+
+/* A chunked POST of q (RFC 9112 s7.1): extra header lines, chunks of `piece` octets with the
+ * extension text `ext` on each size line, then `tail` (the last chunk and trailers). */
+static size_t chunked(char *out, size_t cap, const char *extra, const uint8_t *q, size_t ql,
+                      size_t piece, const char *ext, const char *tail)
+{
+    size_t o = (size_t)snprintf(out, cap, POST_CHUNKED "%s\r\n", extra);
+    for (size_t i = 0; i < ql; i += piece) {
+        size_t n = ql - i < piece ? ql - i : piece;
+        o += (size_t)snprintf(out + o, cap - o, "%zx%s\r\n", n, ext);
+        cr_assert_lt(o + n + 2, cap);
+        memcpy(out + o, q + i, n);
+        memcpy(out + o + n, "\r\n", 2);
+        o += n + 2;
+    }
+    o += (size_t)snprintf(out + o, cap - o, "%s", tail);
+    cr_assert_lt(o, cap);
+    return o;
+}
+
+/* One request that must be answered 200 with the query handed over intact; the connection
+ * stays open. */
+static void h1_ok(const rd_http_opts_t *o, const char *raw, size_t len, const uint8_t *q, size_t ql)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, false, o);
+    u.answer_now = true;
+    cr_assert_eq(rd_http_feed(h, (const uint8_t *)raw, len), 0);
+    cr_assert_eq(u.nq, 1, "the query of %.60s; answer %.40s", raw,
+                 u.out_len ? (const char *)u.out : "none");
+    cr_assert_eq(u.qlen[0], ql);
+    cr_assert_arr_eq(u.q[0], q, ql);
+    h1resp_t r;
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 200, "%u for %.60s", r.status, raw);
+    cr_assert_str_eq(r.conn, "");
+    cr_assert(!h1_next(&u, &r));
+    cr_assert(!rd_http_done(h));
+    up_free(&u);
+}
+
+Test(http1, chunked_post)
+{
+    uint8_t q[512];
+    size_t ql = mkquery("chunked.example.", 0x4242, q, sizeof(q));
+    char buf[8192];
+    /* one chunk (curl -H 'Transfer-Encoding: chunked'), then many small ones */
+    size_t n = chunked(buf, sizeof(buf), "", q, ql, 4096, "", "0\r\n\r\n");
+    h1_ok(NULL, buf, n, q, ql);
+    n = chunked(buf, sizeof(buf), "", q, ql, 3, "", "0\r\n\r\n");
+    h1_ok(NULL, buf, n, q, ql);
+    /* s7.1.1: extensions (token and quoted-string values, BWS) ignored; s7.1.2: trailers
+     * dropped; leading zeros and upper-case hex in sizes; a last-chunk with extensions */
+    n = chunked(buf, sizeof(buf), "", q, ql, 10, " ; a=b ;c = \"q\\\"s;=\" ;d",
+                "000;end=1\r\nX-Checksum: abc\r\nX-Other:\r\n\r\n");
+    h1_ok(NULL, buf, n, q, ql);
+    n = (size_t)snprintf(buf, sizeof(buf), POST_CHUNKED "\r\n00%zX\r\n", ql);
+    memcpy(buf + n, q, ql);
+    n += ql + (size_t)snprintf(buf + n + ql, sizeof(buf) - n - ql, "\r\n0\r\n\r\n");
+    h1_ok(NULL, buf, n, q, ql);
+    /* the coding's name is case-insensitive; empty list elements are allowed (RFC 9110
+     * s5.6.1); a second field adds to the list */
+    char alt[8192];
+    n = chunked(buf, sizeof(buf), "", q, ql, 7, "", "0\r\n\r\n");
+    const char *te = "Transfer-Encoding: chunked\r\n";
+    char *at = strstr(buf, te);
+    cr_assert(at);
+    size_t pre = (size_t)(at - buf), post = n - pre - strlen(te);
+    const char *variants[] = {"Transfer-Encoding: CHUNKED\r\n",
+                              "Transfer-Encoding: , chunked ,\r\n",
+                              "Transfer-Encoding:\r\nTransfer-Encoding: chunked\r\n"};
+    for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+        size_t vl = strlen(variants[i]);
+        memcpy(alt, buf, pre);
+        memcpy(alt + pre, variants[i], vl);
+        memcpy(alt + pre + vl, at + strlen(te), post);
+        h1_ok(NULL, alt, pre + vl + post, q, ql);
+    }
+
+    /* fed one octet at a time, then a pipelined GET behind it in the same stream */
+    up_t u;
+    rd_http_t *h = mk(&u, false, NULL);
+    u.answer_now = true;
+    n = chunked(buf, sizeof(buf), "", q, ql, 5, ";x=y", "0\r\nT: v\r\n\r\n");
+    char *get = get_req(q, ql, NULL);
+    size_t gl = strlen(get);
+    memcpy(buf + n, get, gl);
+    free(get);
+    for (size_t i = 0; i < n + gl; i++) cr_assert_eq(rd_http_feed(h, (uint8_t *)buf + i, 1), 0);
+    cr_assert_eq(u.nq, 2);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_arr_eq(u.q[i], q, ql);
+        h1resp_t r;
+        cr_assert(h1_next(&u, &r));
+        cr_assert_eq(r.status, 200);
+    }
+    cr_assert(!rd_http_done(h));
+    up_free(&u);
+
+    /* a body of exactly 65535 octets in chunks is taken (then found not to be a query: 400,
+     * not 413) */
+    size_t big = RD_HTTP_BODY_MAX;
+    uint8_t *body = calloc(1, big); /* QDCOUNT 0 */
+    char *raw = malloc(big + 4096);
+    n = chunked(raw, big + 4096, "", body, big, 20000, "", "0\r\n\r\n");
+    bool cl;
+    cr_assert_eq(h1_one(raw, n, &cl, NULL), 400);
+    cr_assert(!cl, "a body within the limit: the connection goes on");
+    free(raw);
+    free(body);
+}
+
+/* The status of one chunked POST whose body text (after the head) is `tail`; the connection
+ * must close (the framing is lost). */
+static unsigned chunk_err(const char *head_extra, const char *tail)
+{
+    char buf[16384];
+    int n = snprintf(buf, sizeof(buf), POST_CHUNKED "%s\r\n%s", head_extra, tail);
+    cr_assert(n > 0 && (size_t)n < sizeof(buf));
+    bool cl;
+    unsigned st = h1_one(buf, (size_t)n, &cl, NULL);
+    cr_assert(cl, "closed after %u for %.80s", st, tail);
+    return st;
+}
+
+Test(http1, chunked_errors)
+{
+    /* s7.1: malformed sizes and chunk framing are 400 */
+    cr_assert_eq(chunk_err("", "zz\r\nabc\r\n0\r\n\r\n"), 400);
+    cr_assert_eq(chunk_err("", "\r\n"), 400);
+    cr_assert_eq(chunk_err("", "-1\r\n"), 400);
+    cr_assert_eq(chunk_err("", "0x1d\r\n"), 400);
+    cr_assert_eq(chunk_err("", "5 \r\nabcde\r\n0\r\n\r\n"), 400);
+    cr_assert_eq(chunk_err("", "5\r\nabcdeXY0\r\n\r\n"), 400); /* no CRLF after the data */
+    cr_assert_eq(chunk_err("", "5\r\nabcdef\r\n0\r\n\r\n"), 400);
+    cr_assert_eq(chunk_err("", "5\nabcde\r\n0\r\n\r\n"), 400); /* bare LF */
+    cr_assert_eq(chunk_err("", "5\r\nabcde\r\n0\r\r\n\r\n"), 400);
+    /* extensions: ";" with no name, "=" with no value, an open quote, a bad character */
+    cr_assert_eq(chunk_err("", "5;\r\nabcde\r\n0\r\n\r\n"), 400);
+    cr_assert_eq(chunk_err("", "5;a=\r\nabcde\r\n0\r\n\r\n"), 400);
+    cr_assert_eq(chunk_err("", "5;a=\"x\r\nabcde\r\n0\r\n\r\n"), 400);
+    cr_assert_eq(chunk_err("", "5;a=b c\r\nabcde\r\n0\r\n\r\n"), 400);
+    cr_assert_eq(chunk_err("", "5;a@b\r\nabcde\r\n0\r\n\r\n"), 400);
+    /* trailers: obs-fold, no colon, whitespace before the colon, a control character */
+    cr_assert_eq(chunk_err("", "0\r\nA: b\r\n c\r\n\r\n"), 400);
+    cr_assert_eq(chunk_err("", "0\r\nno colon\r\n\r\n"), 400);
+    cr_assert_eq(chunk_err("", "0\r\nA : b\r\n\r\n"), 400);
+    cr_assert_eq(chunk_err("", "0\r\nA: \001\r\n\r\n"), 400);
+    /* sizes past the body limit: one chunk, many hex digits, or the sum of chunks */
+    cr_assert_eq(chunk_err("", "10000\r\n"), 413);
+    cr_assert_eq(chunk_err("", "ffffffffffffffffffffffffffffffff\r\n"), 413);
+    cr_assert_eq(chunk_err("", "0000000000000000000000000000000010000\r\n"), 413);
+    char *raw = malloc(70000);
+    int n = snprintf(raw, 70000, POST_CHUNKED "\r\n8000\r\n");
+    memset(raw + n, 'a', 0x8000);
+    n += 0x8000;
+    n += snprintf(raw + n, 70000 - (size_t)n, "\r\n8000\r\n");
+    bool cl;
+    cr_assert_eq(h1_one(raw, (size_t)n, &cl, NULL), 413, "32768 + 32768 > 65535");
+    cr_assert(cl);
+    free(raw);
+    /* s7.1.1: extensions are bounded, per line and in all */
+    char ext[4096], body[16384];
+    memset(ext, 'e', 1100);
+    ext[1100] = '\0';
+    snprintf(body, sizeof(body), "1;%s\r\na\r\n0\r\n\r\n", ext);
+    cr_assert_eq(chunk_err("", body), 413);
+    ext[900] = '\0';
+    size_t o = 0;
+    for (int i = 0; i < 10; i++)
+        o += (size_t)snprintf(body + o, sizeof(body) - o, "1;%s\r\na\r\n", ext);
+    snprintf(body + o, sizeof(body) - o, "0\r\n\r\n");
+    cr_assert_eq(chunk_err("", body), 413);
+    /* trailers are bounded like header fields: size and count */
+    memset(ext, 't', 4000);
+    ext[4000] = '\0';
+    snprintf(body, sizeof(body), "0\r\nA: %s\r\nB: %s\r\nC: %s\r\n\r\n", ext, ext, ext);
+    cr_assert_eq(chunk_err("", body), 431);
+    o = (size_t)snprintf(body, sizeof(body), "0\r\n");
+    for (int i = 0; i < 70; i++) o += (size_t)snprintf(body + o, sizeof(body) - o, "T: v\r\n");
+    snprintf(body + o, sizeof(body) - o, "\r\n");
+    cr_assert_eq(chunk_err("", body), 431);
+}
+
+Test(http1, transfer_codings)
+{
+    bool cl;
+    const char *post =
+        "POST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Type: application/dns-message\r\n";
+    struct {
+        const char *te;
+        unsigned status;
+    } cases[] = {
+        {"Transfer-Encoding: gzip\r\n", 400},          /* s6.3: chunked not final */
+        {"Transfer-Encoding: chunked, gzip\r\n", 400}, /* s6.3 */
+        {"Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n", 400},
+        {"Transfer-Encoding: chunked, chunked\r\n", 400}, /* s7: applied once */
+        {"Transfer-Encoding: chunked;q=1\r\n", 400},      /* chunked has no parameters */
+        {"Transfer-Encoding: \r\n", 400},                 /* 1#transfer-coding */
+        {"Transfer-Encoding: ,\r\n", 400},
+        {"Transfer-Encoding: ch@nked\r\n", 400},
+        {"Transfer-Encoding: gzip, chunked\r\n", 501}, /* s6.1: a coding we do not undo */
+        {"Transfer-Encoding: x-custom;a=b, chunked\r\n", 501},
+    };
+    char buf[1024];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(buf, sizeof(buf), "%s%s\r\n5\r\nabcde\r\n0\r\n\r\n", post, cases[i].te);
+        cr_assert_eq(h1s(buf, &cl), cases[i].status, "%s", cases[i].te);
+        cr_assert(cl, "%s: closed", cases[i].te);
+    }
+    /* s6.1: HTTP/1.0 has no transfer codings: faulty framing */
+    cr_assert_eq(
+        h1s("POST /dns-query HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", &cl), 400);
+    cr_assert(cl);
+}
+
+Test(http1, absolute_form)
+{
+    uint8_t q[512];
+    size_t ql = mkquery("abs.example.", 7, q, sizeof(q));
+    char b[1024], buf[4096];
+    b64url(q, ql, b);
+    /* RFC 9112 s3.2.2: MUST accept; the authority replaces Host (s3.3), whatever it says */
+    const char *targets[] = {
+        "https://resolver.lab/dns-query?dns=", "https://resolver.lab:443/dns-query?dns=",
+        "HTTPS://[::1]:8443/dns-query?dns=", "http://192.0.2.1/dns-query?dns=",
+        "https://other.example/dns-query?x=1&dns="};
+    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+        char t[2048];
+        snprintf(t, sizeof(t), "%s%s", targets[i], b);
+        int n = snprintf(buf, sizeof(buf), "GET %s HTTP/1.1\r\nHost: resolver.lab\r\n\r\n", t);
+        h1_ok(NULL, buf, (size_t)n, q, ql);
+    }
+    int n = snprintf(buf, sizeof(buf),
+                     "POST https://resolver.lab/dns-query HTTP/1.1\r\nHost: resolver.lab\r\n"
+                     "Content-Type: application/dns-message\r\nContent-Length: %zu\r\n\r\n",
+                     ql);
+    memcpy(buf + n, q, ql);
+    h1_ok(NULL, buf, (size_t)n + ql, q, ql);
+    /* s4.2.3 of RFC 9110: an empty path is "/" (the configured path may be "/") */
+    rd_http_opts_t root = {.path = "/"};
+    n = snprintf(buf, sizeof(buf), "GET https://r.lab?dns=%s HTTP/1.1\r\nHost: r.lab\r\n\r\n", b);
+    h1_ok(&root, buf, (size_t)n, q, ql);
+
+    bool cl;
+    /* other paths: 404 and the connection goes on */
+    snprintf(buf, sizeof(buf), "GET https://r.lab?dns=%s HTTP/1.1\r\nHost: r.lab\r\n\r\n", b);
+    cr_assert_eq(h1s(buf, &cl), 404);
+    cr_assert(!cl);
+    cr_assert_eq(h1s("GET https://r.lab HTTP/1.1\r\nHost: r.lab\r\n\r\n", &cl), 404);
+    cr_assert_eq(h1s("GET https://r.lab/other?dns=AAAA HTTP/1.1\r\nHost: r.lab\r\n\r\n", &cl), 404);
+    cr_assert(!cl);
+    /* no URI of ours: 400 (other schemes, userinfo, empty host, authority- or asterisk-form,
+     * no "//") */
+    const char *bad[] = {"ftp://r.lab/dns-query",
+                         "https://user@r.lab/dns-query",
+                         "https:///dns-query",
+                         "https://:443/dns-query",
+                         "https:/dns-query",
+                         "https:dns-query",
+                         "r.lab:443",
+                         "*",
+                         "dns-query",
+                         "https://r.lab\"/dns-query",
+                         "https://r.lab#f/dns-query",
+                         "https"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(buf, sizeof(buf), "GET %s HTTP/1.1\r\nHost: r.lab\r\n\r\n", bad[i]);
+        cr_assert_eq(h1s(buf, &cl), 400, "%s", bad[i]);
+    }
+    /* RFC 9112 s3.2: an HTTP/1.1 request needs Host, absolute-form or not */
+    snprintf(buf, sizeof(buf), "GET https://r.lab/dns-query?dns=%s HTTP/1.1\r\n\r\n", b);
+    cr_assert_eq(h1s(buf, &cl), 400);
+    /* and the target length limit holds: 414 */
+    char *longt = malloc(6000);
+    memset(longt, 'A', 5999);
+    longt[5999] = '\0';
+    char *req = malloc(7000);
+    snprintf(req, 7000, "GET https://r.lab/dns-query?dns=%s HTTP/1.1\r\nHost: r.lab\r\n\r\n",
+             longt);
+    cr_assert_eq(h1s(req, &cl), 414);
+    memcpy(longt, "GET https://r.lab?dns=", 22);
+    snprintf(req, 7000, "%.*s HTTP/1.1\r\nHost: r.lab\r\n\r\n", RD_HTTP_URI_MAX + 20, longt);
+    cr_assert_eq(h1s(req, &cl), 414);
+    free(req);
+    free(longt);
+}
+
+Test(http1, expect_continue_cases)
+{
+    uint8_t q[512];
+    size_t ql = mkquery("expect.example.", 0, q, sizeof(q)), al;
+    uint8_t *a = build_answer(q, ql, 60, 60, &al);
+    char head[512];
+    snprintf(head, sizeof(head),
+             "POST /dns-query HTTP/1.1\r\nHost: x\r\nContent-Type: application/dns-message\r\n"
+             "Expect: 100-continue\r\nContent-Length: %zu\r\n\r\n",
+             ql);
+    h1resp_t r;
+
+    /* behind a request still owed its answer: the 100 waits for that answer to go first
+     * (RFC 9110 s10.1.1), then comes at once */
+    up_t u;
+    rd_http_t *h = mk(&u, false, NULL);
+    char *get = get_req(q, ql, NULL), all[4096];
+    snprintf(all, sizeof(all), "%s%s", get, head);
+    free(get);
+    cr_assert_eq(feed_s(h, all), 0);
+    cr_assert_eq(u.nq, 1);
+    cr_assert_eq(u.out_len, 0, "no 100 before the first response");
+    cr_assert_eq(rd_http_answer(h, u.sid[0], a, al), 0);
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 200);
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 100);
+    cr_assert_eq(u.out_len, 0);
+    cr_assert_eq(rd_http_feed(h, q, ql), 0);
+    cr_assert_eq(u.nq, 2);
+    cr_assert_eq(rd_http_answer(h, u.sid[1], a, al), 0);
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 200);
+    cr_assert(!h1_next(&u, &r));
+    up_free(&u);
+
+    /* the body came with the head: no 100, only the answer */
+    h = mk(&u, false, NULL);
+    u.answer_now = true;
+    size_t hl = strlen(head);
+    memcpy(all, head, hl);
+    memcpy(all + hl, q, ql);
+    cr_assert_eq(rd_http_feed(h, (uint8_t *)all, hl + ql), 0);
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 200);
+    cr_assert(!h1_next(&u, &r));
+    up_free(&u);
+
+    /* chunked: 100, then the chunks */
+    h = mk(&u, false, NULL);
+    u.answer_now = true;
+    cr_assert_eq(feed_s(h, POST_CHUNKED "Expect: 100-continue\r\n\r\n"), 0);
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 100);
+    char body[1024];
+    size_t n = chunked(body, sizeof(body), "", q, ql, 8, "", "0\r\n\r\n");
+    char *start = strstr(body, "\r\n\r\n") + 4; /* the chunks without the head */
+    cr_assert_eq(rd_http_feed(h, (uint8_t *)start, n - (size_t)(start - body)), 0);
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 200);
+    up_free(&u);
+
+    /* RFC 9110 s10.1.1: HTTP/1.0 has no 100 Continue: the expectation is ignored */
+    h = mk(&u, false, NULL);
+    u.answer_now = true;
+    char h10[512];
+    snprintf(h10, sizeof(h10),
+             "POST /dns-query HTTP/1.0\r\nContent-Type: application/dns-message\r\n"
+             "Expect: 100-continue\r\nContent-Length: %zu\r\n\r\n",
+             ql);
+    cr_assert_eq(feed_s(h, h10), 0);
+    cr_assert_eq(u.out_len, 0, "no 100 Continue for HTTP/1.0");
+    cr_assert_eq(rd_http_feed(h, q, ql), 0);
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 200);
+    up_free(&u);
+
+    /* the head alone decides the answer (two Host fields: 400): it comes at once, without
+     * waiting for a body the client may never send, and the connection closes */
+    h = mk(&u, false, NULL);
+    cr_assert_eq(feed_s(h, "POST /dns-query HTTP/1.1\r\nHost: x\r\nHost: y\r\n"
+                           "Expect: 100-continue\r\nContent-Length: 30\r\n\r\n"),
+                 0);
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 400);
+    cr_assert_str_eq(r.conn, "close");
+    cr_assert(!h1_next(&u, &r));
+    cr_assert(rd_http_done(h));
+    up_free(&u);
+    free(a);
+}
+
+Test(http1, head_method_and_pipelined_mix)
+{
+    up_t u;
+    rd_http_t *h = mk(&u, false, NULL);
+    u.answer_now = true;
+    uint8_t q[512];
+    size_t ql = mkquery("mix.example.", 0, q, sizeof(q));
+    char b[1024], all[8192];
+    b64url(q, ql, b);
+    /* HEAD: 405 with Allow (RFC 8484 s4.1 has GET and POST), no body, the stream goes on; then
+     * absolute-form, chunked and origin-form requests in one write, answered in order; the
+     * last says Connection: close and what follows it is never read */
+    size_t o = (size_t)snprintf(all, sizeof(all),
+                                "HEAD /dns-query?dns=%s HTTP/1.1\r\nHost: x\r\n\r\n"
+                                "GET https://x/dns-query?dns=%s HTTP/1.1\r\nHost: x\r\n\r\n",
+                                b, b);
+    o += chunked(all + o, sizeof(all) - o, "", q, ql, 16, "", "0\r\n\r\n");
+    o += (size_t)snprintf(all + o, sizeof(all) - o,
+                          "GET /dns-query?dns=%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                          "GET /dns-query?dns=%s HTTP/1.1\r\nHost: x\r\n\r\n",
+                          b, b);
+    cr_assert_eq(rd_http_feed(h, (uint8_t *)all, o), 0);
+    cr_assert_eq(u.nq, 3);
+    h1resp_t r;
+    cr_assert(h1_next(&u, &r));
+    cr_assert_eq(r.status, 405);
+    cr_assert_str_eq(r.allow, "GET, POST");
+    cr_assert_eq(r.clen, 0);
+    cr_assert_str_eq(r.conn, "");
+    for (int i = 0; i < 3; i++) {
+        cr_assert(h1_next(&u, &r));
+        cr_assert_eq(r.status, 200);
+        cr_assert_str_eq(r.conn, i == 2 ? "close" : "");
+    }
+    cr_assert(!h1_next(&u, &r));
+    cr_assert(rd_http_done(h));
     up_free(&u);
 }
