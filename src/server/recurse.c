@@ -458,7 +458,8 @@ void rd_recurse_health(rd_worker_t *w)
     /* Probes started here drive requests, which come back here: the outer call goes on. */
     if (w->in_health) return;
     if (w->res_ref) health_log(w->res);
-    if (!w->res || w->state == RD_W_STOPPING) return;
+    if (!w->res || w->state == RD_W_STOPPING || uv_is_closing((uv_handle_t *)&w->probe_timer))
+        return;
     w->in_health = true;
     uint64_t now = uv_now(&w->loop), next = UINT64_MAX;
     for (unsigned guard = 0; guard < 4096; guard++) {
@@ -566,7 +567,12 @@ void rd_recurse_start(rd_worker_t *w, const rd_query_info_t *info, const rd_clie
 
 void rd_recurse_cancel_all(rd_worker_t *w)
 {
-    uv_timer_stop(&w->probe_timer); /* no more probes: the worker is stopping */
+    /* No more probes: the worker is stopping (rd_recurse_health starts none in
+     * RD_W_STOPPING). Closed here, by its owner, rather than left to whichever walk of the
+     * loop comes last: the stop that waits for stream connections to drain ended with it still
+     * open ("loop not empty at exit"). */
+    if (!uv_is_closing((uv_handle_t *)&w->probe_timer))
+        uv_close((uv_handle_t *)&w->probe_timer, NULL);
     while (w->pending) {
         rd_pending_t *p = w->pending;
         /* finish() answers what it can (SERVFAIL for unfinished work) and unlinks p */

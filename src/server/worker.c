@@ -125,7 +125,7 @@ static void worker_main(void *arg)
     w->wake.data = w;
     uv_timer_init(&w->loop, &w->drain_timer);
     w->drain_timer.data = w;
-    uv_timer_init(&w->loop, &w->probe_timer); /* closed with the rest by close_walk */
+    uv_timer_init(&w->loop, &w->probe_timer); /* closed at stop by rd_recurse_cancel_all */
     w->probe_timer.data = w;
     w->udp = calloc(c->nlisten ? c->nlisten : 1, sizeof(uv_udp_t));
     w->tcp = calloc(c->nlisten + c->nlisten_tls + c->nlisten_https + 1, sizeof(uv_tcp_t));
