@@ -14,11 +14,16 @@
 #   dot-rate    the same at a fixed offered rate (-Q, default 10000 q/s)
 #   doh-get     dnsperf -m doh (HTTP/2), GET, -q 100
 #   doh-post    dnsperf -m doh, POST, -q 100
-#   hs-new      openssl s_time -new: full TLS 1.3 handshakes, one after another, no data
-#   hs-reuse12  openssl s_time -reuse -tls1_2: TLS 1.2 resumption (s_time cannot resume
-#               TLS 1.3: the ticket arrives after the handshake and s_time never reads)
-#   conn-new    bench/tls/hsclient.py new: TLS 1.3 full handshake + one DoT query + close
-#   conn-resume bench/tls/hsclient.py resume: TLS 1.3 ticket resumption + one query + close
+#   hs-new      bench/tls/hsclient hs: full TLS 1.3 handshakes, --hs-conc at once, no data
+#   hs-reuse12  openssl s_time -reuse -tls1_2: TLS 1.2 resumption, one connection at a time
+#               (s_time cannot resume TLS 1.3: the ticket arrives after the handshake and
+#               s_time never reads)
+#   conn-new    bench/tls/hsclient new: TLS 1.3 full handshake + one DoT query + close
+#   conn-resume bench/tls/hsclient resume: TLS 1.3 ticket resumption + one query + close
+# hsclient (bench/tls/hsclient.c, built here) keeps --hs-conc connections in flight on one
+# epoll loop with wolfSSL (the assembly build of scripts/wolfssl-asm.sh when it is there), so
+# that the server, not the client, is the limit (s_time and the old Python client spent
+# ~1.2 ms of client CPU per connection, more than any server).
 # Measured: operations/s (queries or connections), dnsperf's average latency, lost queries or
 # failed connections, and the server's CPU time per operation (all threads,
 # /proc/PID/task/*/schedstat; user/system split from /proc/PID/stat). Medians of --runs.
@@ -30,6 +35,7 @@
 #   --runs R        runs per server (default 3)
 #   --secs S        length of each dnsperf run (default 5)
 #   --hs-secs S     length of each handshake run (default 5)
+#   --hs-conc N     connections in flight for hs-new, conn-new, conn-resume (default 16)
 #   --warmup S      DoT warm-up after each start (default 1)
 #   --rate Q        offered rate of dot-rate (default 10000)
 #   --names N       names in the zone (default 1000)
@@ -54,7 +60,7 @@ cd "$(dirname "$self")/.."
 src=$PWD
 . bench/lib.sh
 
-runs=3 secs=5 hs_secs=5 warmup=1 rate=10000 names=1000 outstanding=100
+runs=3 secs=5 hs_secs=5 hs_conc=16 warmup=1 rate=10000 names=1000 outstanding=100
 servers=resolverd,unbound,kresd
 workloads='dot-max,dot-rate,doh-get,doh-post,hs-new,hs-reuse12,conn-new,conn-resume'
 out='' inner='' report='' quick=0 head=0 asm_bin=''
@@ -65,6 +71,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift ;;
     --secs) secs=$2; shift ;;
     --hs-secs) hs_secs=$2; shift ;;
+    --hs-conc) hs_conc=$2; shift ;;
     --warmup) warmup=$2; shift ;;
     --rate) rate=$2; shift ;;
     --names) names=$2; shift ;;
@@ -146,10 +153,10 @@ if [ -n "$inner" ]; then
             dot-rate) "${dp[@]}" -m dot -p "$dot" -q "$outstanding" -Q "$rate" ;;
             doh-get) "${dp[@]}" -m doh -p "$doh" -q "$outstanding" -O doh-uri="$uri" -O doh-method=GET ;;
             doh-post) "${dp[@]}" -m doh -p "$doh" -q "$outstanding" -O doh-uri="$uri" -O doh-method=POST ;;
-            hs-new) openssl s_time -connect 127.0.0.1:$dot -new -time "$hs_secs" ;;
+            hs-new) "$work/hsclient" hs 127.0.0.1 $dot "$hs_secs" -c "$hs_conc" ;;
             hs-reuse12) openssl s_time -connect 127.0.0.1:$dot -reuse -tls1_2 -time "$hs_secs" ;;
-            conn-new) /usr/bin/python3 "$src/bench/tls/hsclient.py" new 127.0.0.1 $dot "$hs_secs" h1.bench.lab ;;
-            conn-resume) /usr/bin/python3 "$src/bench/tls/hsclient.py" resume 127.0.0.1 $dot "$hs_secs" h1.bench.lab ;;
+            conn-new) "$work/hsclient" new 127.0.0.1 $dot "$hs_secs" -c "$hs_conc" -n h1.bench.lab ;;
+            conn-resume) "$work/hsclient" resume 127.0.0.1 $dot "$hs_secs" -c "$hs_conc" -n h1.bench.lab ;;
             esac > "$f" 2>&1 || echo "client exit status $?" >> "$f"
             times > "$f.times"
         )
@@ -177,7 +184,7 @@ if [ -n "$inner" ]; then
             lat=$(dnsperf_field "$f" "Average Latency (s)")
             extra=$(awk -F': *' '/Response codes:/ {gsub(/ /, "_", $2); print $2; exit}' "$f")
             ;;
-        hs-*)
+        hs-reuse12)
             # "N connections in U.UUs; ..." (U is s_time's user CPU, not wall time): the last
             # such line is the measured phase. Progress lines: one character per connection,
             # 'r' when the session was resumed ('*', 't', '3': a new session of some version)
@@ -185,13 +192,13 @@ if [ -n "$inner" ]; then
             extra=$( (grep -xE '[rt3*]+' "$f" || true) | tr -cd 'r' | wc -c)
             qps=$(awk -v n="${ops:-0}" -v w="$wall" 'BEGIN {printf "%.1f", (w > 0 ? n / w : 0)}')
             ;;
-        conn-*)
-            read -r _ ops _ extra _ bad _ wall < <(grep '^connections' "$f" || echo "x 0 x 0 x 0 x $wall")
+        hs-new | conn-*)
+            read -r _ ops _ extra _ bad _ wall _ < <(grep '^connections' "$f" || echo "x 0 x 0 x 0 x $wall")
             qps=$(awk -v n="${ops:-0}" -v w="$wall" 'BEGIN {printf "%.1f", (w > 0 ? n / w : 0)}')
             ;;
         esac
         warn=$(grep -ciE 'warning|timeout|timed out|failed|^error|\[error\]|exit status|unable' "$f" || true)
-        case "$m" in conn-*) warn=$(grep -c 'exit status' "$f" || true) ;; esac
+        case "$m" in hs-new | conn-*) warn=$(grep -c 'exit status' "$f" || true) ;; esac
         printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$s" "$rep" "$m" \
             "${qps:-0}" "${lat:-0}" "${ops:-0}" "${bad:-0}" "$((c1 - c0))" "$((u1 - u0))" \
             "$((t1 - t0))" "$(times_cpu "$f.times")" "$load" "${extra:-none}" "$warn" >> "$work/raw.tsv"
@@ -275,7 +282,7 @@ if [ -z "$report" ]; then
     need iproute2
     need util-linux
     need procps
-    need python3
+    need libwolfssl-dev # bench/tls/hsclient.c
     has unbound && need unbound
     if has resolverd-asm && [ ! -x "$asm_bin" ] && [ ! -f "$src/build-wolfssl-asm/prefix/include/wolfssl/options.h" ]; then
         echo "no $asm_bin: build wolfSSL with scripts/wolfssl-asm.sh and resolverd against it" >&2
@@ -323,6 +330,18 @@ if [ -z "$report" ]; then
     chmod 755 "$work"
     if [ "${BENCH_KEEP:-0}" = 1 ]; then trap 'echo "kept: $work" >&2' EXIT; else trap 'rm -rf "$work"' EXIT; fi
     bench/tls/mkcert.sh "$work"
+    # the handshake client, the same binary for every server: against wolfSSL with assembly
+    # when scripts/wolfssl-asm.sh built it (the client's own crypto then costs a fraction of a
+    # server's), Debian's wolfSSL otherwise
+    hs_prefix=$src/build-wolfssl-asm/prefix
+    if [ -f "$hs_prefix/include/wolfssl/options.h" ]; then
+        cc -O2 -o "$work/hsclient" bench/tls/hsclient.c -I"$hs_prefix/include" -L"$hs_prefix/lib" \
+            -Wl,-rpath,"$hs_prefix/lib" -lwolfssl
+    else
+        # shellcheck disable=SC2046
+        cc -O2 -o "$work/hsclient" bench/tls/hsclient.c $(pkg-config --cflags --libs wolfssl)
+    fi
+    hs_lib=$(ldd "$work/hsclient" | awk '/libwolfssl/ {print $3}')
     bench/local/gen-data.sh "$names" "$work"
     for f in resolverd unbound kresd; do
         sed "s|@WORK@|$work|g; s|@PORT@|$port|g; s|@DOT@|$dot|g; s|@DOH@|$doh|g" "bench/tls/$f.conf" > "$work/$f.conf"
@@ -333,7 +352,7 @@ if [ -z "$report" ]; then
 
     t_start=$(date +%s)
     RD_BIN=$rd_bin tests/integration/netns.sh bash "$self" --runs "$runs" --secs "$secs" \
-        --hs-secs "$hs_secs" --warmup "$warmup" --rate "$rate" --names "$names" \
+        --hs-secs "$hs_secs" --hs-conc "$hs_conc" --warmup "$warmup" --rate "$rate" --names "$names" \
         --servers "$servers" --workloads "$workloads" --asm-bin "$asm_bin" --inner "$work"
     t_run=$(($(date +%s) - t_start))
     {
@@ -341,7 +360,8 @@ if [ -z "$report" ]; then
         echo "t_run=$t_run"
         echo "rd_bin=\"$rd_bin\" asm_bin=\"$asm_bin\""
         echo "quick=$quick head=$head"
-        echo "runs=$runs secs=$secs hs_secs=$hs_secs warmup=$warmup rate=$rate names=$names"
+        echo "runs=$runs secs=$secs hs_secs=$hs_secs hs_conc=$hs_conc warmup=$warmup rate=$rate names=$names"
+        echo "hs_lib=\"$hs_lib\""
         echo "servers=$servers workloads=$workloads"
     } > "$work/meta"
 else
@@ -424,10 +444,10 @@ desc() {
     dot-rate) echo "DoT at $(num "$rate") q/s offered (dnsperf -m dot -Q $rate)" ;;
     doh-get) echo "DoH GET queries/s, max load (dnsperf -m doh, HTTP/2, -q $outstanding)" ;;
     doh-post) echo "DoH POST queries/s, max load (dnsperf -m doh, HTTP/2, -q $outstanding)" ;;
-    hs-new) echo "full TLS 1.3 handshakes/s (openssl s_time -new)" ;;
+    hs-new) echo "full TLS 1.3 handshakes/s (hsclient hs, $hs_conc at once)" ;;
     hs-reuse12) echo "TLS 1.2 resumed handshakes/s (openssl s_time -reuse -tls1_2)" ;;
-    conn-new) echo "TLS 1.3 full handshake + 1 query + close, per s (hsclient.py new)" ;;
-    conn-resume) echo "TLS 1.3 ticket resumption + 1 query + close, per s (hsclient.py resume)" ;;
+    conn-new) echo "TLS 1.3 full handshake + 1 query + close, per s (hsclient new)" ;;
+    conn-resume) echo "TLS 1.3 ticket resumption + 1 query + close, per s (hsclient resume)" ;;
     esac
 }
 unit() { case "$1" in dot-* | doh-*) echo query ;; *) echo conn ;; esac; }
@@ -447,7 +467,9 @@ unit() { case "$1" in dot-* | doh-*) echo query ;; *) echo conn ;; esac; }
     echo "  network namespace; one certificate for all: ECDSA P-256 leaf + test CA, made by bench/tls/mkcert.sh):"
     for s in "${list[@]}"; do echo "  - $(ver "$s"): \`$(srvcmd "$s")\`"; done
     echo "- clients: $(dnsperf -h 2>&1 | awk '/^Version/ {print "dnsperf " $2}') (one client, one thread, no EDNS),"
-    echo "  $(openssl version | awk '{print $1, $2}') s_time, bench/tls/hsclient.py (/usr/bin/python3 $(/usr/bin/python3 -c 'import sys; print(sys.version.split()[0])'), ssl module)"
+    echo "  $(openssl version | awk '{print $1, $2}') s_time (hs-reuse12 only), bench/tls/hsclient.c"
+    echo "  (${hs_conc} connections in flight on one epoll loop; linked against ${hs_lib:-?}; TLS 1.3,"
+    echo "  key share X25519, suites AES-256-GCM, ChaCha20-Poly1305, AES-128-GCM as OpenSSL offers them)"
     echo "- data: $names names under bench.lab. ($(wc -l < "$work/queries") (name, type) queries), served as local data"
     echo "  (bench/local/gen-data.sh: zone for resolverd, local-data for Unbound, RPZ for kresd): no"
     echo "  upstream work, the equivalent of answering from cache"
@@ -500,7 +522,7 @@ unit() { case "$1" in dot-* | doh-*) echo query ;; *) echo conn ;; esac; }
     done
     echo
     echo "ops are queries (dot-*, doh-*) or connections (hs-*, conn-*). \"resumed\": connections that"
-    echo "resumed a session (s_time's 'r' marks; hsclient's session_reused), of those made."
+    echo "resumed a session (s_time's 'r' marks; hsclient's wolfSSL_session_reused), of those made."
     echo "\"ops per CPU-second\" is the inverse of CPU/op: what one worker could do with a core to itself."
     echo
     echo "Spread over the runs ((max - min) / median) of ops/s and of CPU/op:"
@@ -573,9 +595,9 @@ unit() { case "$1" in dot-* | doh-*) echo query ;; *) echo conn ;; esac; }
     echo "dnsperf -s 127.0.0.1 -d queries -c 1 -T 1 -l $secs -m dot -p $dot -q $outstanding -Q $rate    # dot-rate"
     echo "dnsperf -s 127.0.0.1 -d queries -c 1 -T 1 -l $secs -m doh -p $doh -q $outstanding \\"
     echo "    -O doh-uri=https://127.0.0.1:$doh/dns-query -O doh-method=GET   # doh-get (POST: doh-post)"
-    echo "openssl s_time -connect 127.0.0.1:$dot -new -time $hs_secs                 # hs-new"
+    echo "hsclient hs 127.0.0.1 $dot $hs_secs -c $hs_conc                             # hs-new"
     echo "openssl s_time -connect 127.0.0.1:$dot -reuse -tls1_2 -time $hs_secs       # hs-reuse12"
-    echo "bench/tls/hsclient.py new|resume 127.0.0.1 $dot $hs_secs h1.bench.lab      # conn-new, conn-resume"
+    echo "hsclient new|resume 127.0.0.1 $dot $hs_secs -c $hs_conc -n h1.bench.lab    # conn-new, conn-resume"
     echo '```'
 } > "$work/report.md"
 cp "$work/report.md" "$out"

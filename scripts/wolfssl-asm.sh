@@ -14,6 +14,10 @@
 #   cmake --build build-asm -j2 --target resolverd
 #   ldd build-asm/resolverd | grep wolfssl      # must name the prefix
 #   RD_BIN=$PWD/build-asm/resolverd bench/bench-tls.sh --servers resolverd,unbound,kresd
+# bench/bench-tls.sh also links its handshake client (bench/tls/hsclient.c) against this
+# prefix when it exists: its own crypto then costs about what the fastest server's does.
+# The release build stays on Debian's wolfSSL (security updates through apt); this is the
+# documented performance build (bench/README.md, "bench-tls").
 #
 # The source comes from Debian's mirror through apt with a private deb-src list and private
 # state in the work dir (build-wolfssl-asm/apt): the system's apt configuration is not

@@ -33,6 +33,11 @@ typedef struct {
      * queued in nghttp2) until the next rd_http_feed_some, which the layer above calls once
      * it is no longer busy. Without it everything is taken and sent at once. */
     bool (*busy)(void *ctx);
+    /* Optional. HTTP/2: the octets of one complete response (its last frame, END_STREAM)
+     * were handed to on_send. A layer below that gathers what it sends may end a TLS record
+     * there: dnsperf 2.10's DoH client takes one DNS answer per TLS record it reads and loses
+     * the others when answers share a record. */
+    void (*response_end)(void *ctx);
 } rd_http_cbs_t;
 
 typedef struct {

@@ -179,6 +179,11 @@ int rd__h2_flush(rd_http_t *h)
         if (n == 0) break;
         rc = rd__http_send(h, p, (size_t)n);
         if (rc < 0) break;
+        /* one whole DATA or HEADERS frame (RFC 9113 s4.1) that ends its stream: a response */
+        if (h->cb.response_end && n >= 9 &&
+            (size_t)n == 9 + ((size_t)p[0] << 16 | p[1] << 8 | p[2]) &&
+            (p[3] == NGHTTP2_DATA || p[3] == NGHTTP2_HEADERS) && (p[4] & NGHTTP2_FLAG_END_STREAM))
+            h->cb.response_end(h->cb.ctx);
     }
     h->in_feed = nested;
     return rc;

@@ -7,6 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What one read's answers are gathered into before they go down the stack together: the
+ * largest plaintext of one TLS record (RFC 8446 s5.1, RFC 5246 s6.2.1), so a batch is one
+ * record and one write. */
+#define RD_STREAM_BATCH_MAX 16384
+
 /* RFC 8467 s4.1 block size for responses. */
 #define RD_STREAM_PAD_BLOCK 468
 

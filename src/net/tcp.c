@@ -20,10 +20,18 @@
  * Idle timeout (RFC 7766 s6.2.3, RFC 7858 s3.4): it runs from the last progress (a complete
  * query or request taken, an answer handed down), not from the last octet, so trickling
  * octets of a frame that never completes (or HTTP/2 PINGs) does not keep a connection; and
- * it never closes a connection while queries are in resolution for it. */
+ * it never closes a connection while queries are in resolution for it.
+ *
+ * Batching: what the layers send while one callback of a connection runs (the answers to the
+ * queries of one read, a handshake flight, a session ticket, HTTP/2 frames) is gathered and
+ * goes out at the end of the callback as one TLS record and one write() where it fits, not one
+ * record and one system call per answer or frame. A read that sends nothing back is
+ * acknowledged at once (TCP_QUICKACK): see ack_now. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -61,6 +69,7 @@ struct rd_tcp_conn {
     const uint8_t *cur_q;
     size_t cur_qlen;
     size_t write_pending; /* octets handed to uv_write and not yet written */
+    unsigned long writes; /* socket writes so far (uv_try_write or uv_write) */
     unsigned refs;        /* requests in resolution that will answer on this stream */
     unsigned queries;     /* answered so far */
 };
@@ -76,6 +85,25 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 static void tls_pump(rd_tcp_conn_t *c);
 
+/* The batch of the connection whose callback is running (batch_begin .. batch_end): plaintext
+ * for the TLS layer (one record when it is encrypted), and the octets for the socket (one
+ * write). One per worker thread: a callback of one connection may answer another one (a
+ * resolution that finished inside it), and that one simply writes at once. */
+static _Thread_local struct {
+    rd_tcp_conn_t *owner;
+    size_t len, wlen;
+    uint8_t buf[RD_STREAM_BATCH_MAX];      /* plaintext, TLS connections only */
+    uint8_t wbuf[2 * RD_STREAM_BATCH_MAX]; /* for the socket: a record and a flight fit */
+} batch;
+
+static void batch_drop(rd_tcp_conn_t *c)
+{
+    if (batch.owner == c) batch.len = batch.wlen = 0;
+}
+
+static int batch_flush(rd_tcp_conn_t *c);
+static int wbatch_flush(rd_tcp_conn_t *c);
+
 static void conn_free(rd_tcp_conn_t *c)
 {
     rd_worker_t *w = c->w;
@@ -85,6 +113,10 @@ static void conn_free(rd_tcp_conn_t *c)
         w->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     w->nconns--;
+    if (batch.owner == c) {
+        batch_drop(c);
+        batch.owner = NULL;
+    }
     rd_http_free(c->http);
     rd_tls_free(c->tls);
     free(c->buf);
@@ -107,6 +139,7 @@ static void conn_abort(rd_tcp_conn_t *c)
     if (c->state == C_CLOSING) return;
     c->state = C_CLOSING;
     c->reading = false;
+    batch_drop(c);
     uv_close((uv_handle_t *)&c->kick, on_handle_closed);
     uv_close((uv_handle_t *)&c->idle, on_handle_closed);
     uv_close((uv_handle_t *)&c->h, on_handle_closed);
@@ -116,7 +149,10 @@ static void conn_abort(rd_tcp_conn_t *c)
 static void conn_close(rd_tcp_conn_t *c)
 {
     if (c->state == C_CLOSING) return;
+    if (batch.owner == c) batch_flush(c); /* the answers gathered go before close_notify */
+    if (c->state == C_CLOSING) return;
     if (c->tls) rd_tls_shutdown(c->tls);
+    if (batch.owner == c) wbatch_flush(c);
     conn_abort(c);
 }
 
@@ -222,7 +258,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 /* C_FLUSHING is over when every answer in resolution came back and was written. */
 static bool flushed(const rd_tcp_conn_t *c)
 {
-    return c->state == C_FLUSHING && c->write_pending == 0 && c->refs == 0;
+    return c->state == C_FLUSHING && c->write_pending == 0 && c->refs == 0 &&
+           (batch.owner != c || (batch.len == 0 && batch.wlen == 0));
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -248,11 +285,12 @@ static void on_written(uv_write_t *req, int status)
 
 /* ---- bottom layer: bytes to the socket ---- */
 
-static int raw_sendv(rd_tcp_conn_t *c, const uv_buf_t *bufs, unsigned n)
+static int raw_write(rd_tcp_conn_t *c, const uv_buf_t *bufs, unsigned n)
 {
     if (c->state == C_CLOSING) return RD_EIO;
     size_t total = 0, done = 0;
     for (unsigned i = 0; i < n; i++) total += bufs[i].len;
+    c->writes++;
     /* Keep order: nothing may overtake bytes already queued in uv_write. */
     int r = c->write_pending ? UV_EAGAIN : uv_try_write((uv_stream_t *)&c->h, bufs, n);
     if (r >= 0)
@@ -301,6 +339,34 @@ static int raw_sendv(rd_tcp_conn_t *c, const uv_buf_t *bufs, unsigned n)
     return 0;
 }
 
+/* The socket octets gathered in this callback, in one write. */
+static int wbatch_flush(rd_tcp_conn_t *c)
+{
+    if (batch.owner != c || batch.wlen == 0) return 0;
+    uv_buf_t b = uv_buf_init((char *)batch.wbuf, (unsigned)batch.wlen);
+    batch.wlen = 0;
+    return raw_write(c, &b, 1); /* copies what the socket does not take at once */
+}
+
+/* Bytes to the socket, gathered while the connection's callback runs. */
+static int raw_sendv(rd_tcp_conn_t *c, const uv_buf_t *bufs, unsigned n)
+{
+    if (c->state == C_CLOSING) return RD_EIO;
+    if (batch.owner != c) return raw_write(c, bufs, n);
+    size_t total = 0;
+    for (unsigned i = 0; i < n; i++) total += bufs[i].len;
+    if (total > sizeof(batch.wbuf) - batch.wlen) {
+        int r = wbatch_flush(c);
+        if (r) return r;
+        if (total > sizeof(batch.wbuf)) return raw_write(c, bufs, n);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        memcpy(batch.wbuf + batch.wlen, bufs[i].base, bufs[i].len);
+        batch.wlen += bufs[i].len;
+    }
+    return 0;
+}
+
 static int tls_send(void *ctx, const uint8_t *data, size_t len)
 {
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
@@ -309,7 +375,7 @@ static int tls_send(void *ctx, const uint8_t *data, size_t len)
 
 /* ---- the stream interface: bytes down through TLS when there is TLS ---- */
 
-static int stream_write(rd_tcp_conn_t *c, const uint8_t *data, size_t len)
+static int direct_write(rd_tcp_conn_t *c, const uint8_t *data, size_t len)
 {
     if (c->state != C_OPEN && c->state != C_FLUSHING) return RD_EIO;
     if (!c->tls) {
@@ -321,6 +387,68 @@ static int stream_write(rd_tcp_conn_t *c, const uint8_t *data, size_t len)
     return r;
 }
 
+/* The plaintext gathered in this callback, as one TLS record. */
+static int batch_flush(rd_tcp_conn_t *c)
+{
+    if (batch.owner != c || batch.len == 0) return 0;
+    size_t n = batch.len;
+    batch.len = 0; /* nothing is added while it is encrypted: rd_tls_write calls only tls_send */
+    return direct_write(c, batch.buf, n);
+}
+
+/* Makes room for n octets of plaintext in the batch; false when they do not fit even in an
+ * empty one (or the connection failed): then they go down at once, after the batch. */
+static bool batch_room(rd_tcp_conn_t *c, size_t n)
+{
+    if (batch.owner != c || !c->tls) return false;
+    if (n > sizeof(batch.buf) - batch.len && batch_flush(c) != 0) return false;
+    return n <= sizeof(batch.buf) - batch.len;
+}
+
+static int stream_write(rd_tcp_conn_t *c, const uint8_t *data, size_t len)
+{
+    if (c->state != C_OPEN && c->state != C_FLUSHING) return RD_EIO;
+    if (!batch_room(c, len)) {
+        int r = batch_flush(c); /* keep the order */
+        return r ? r : direct_write(c, data, len);
+    }
+    memcpy(batch.buf + batch.len, data, len);
+    batch.len += len;
+    return 0;
+}
+
+/* Starts gathering for c; false when another connection's callback gathers (this one is being
+ * answered from inside it) or c already does. */
+static bool batch_begin(rd_tcp_conn_t *c)
+{
+    if (batch.owner) return false;
+    batch.owner = c;
+    batch.len = batch.wlen = 0;
+    return true;
+}
+
+static void batch_end(rd_tcp_conn_t *c)
+{
+    if (batch.owner != c) return;
+    if (batch_flush(c) == 0) wbatch_flush(c);
+    batch_drop(c);
+    batch.owner = NULL;
+}
+
+/* A read that sends nothing back (a partial frame, an HTTP/2 WINDOW_UPDATE or SETTINGS ack,
+ * the HEADERS of a POST whose DATA follows, queries gone to resolution) is acknowledged at
+ * once instead of when the delayed-ACK timer fires (40 ms on Linux): a client without
+ * TCP_NODELAY holds its next small write until its data is acknowledged (Nagle, RFC 896;
+ * RFC 1122 s4.2.3.2 allows the ACK at any time), so it would stall that long. dnsperf's DoH
+ * client is one. When an answer goes out, the ACK rides on it as before. */
+static void ack_now(rd_tcp_conn_t *c)
+{
+    uv_os_fd_t fd;
+    int one = 1;
+    if (uv_fileno((uv_handle_t *)&c->h, &fd) == 0)
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
 /* ---- top layer: DNS framing ---- */
 
 /* msg sits in a buffer of cap octets; with room, the frame is built in place so TLS sends one
@@ -329,6 +457,13 @@ static void send_frame(rd_tcp_conn_t *c, uint8_t *msg, size_t len, size_t cap, b
 {
     if (pad) len = rd__stream_pad(msg, len, cap >= 2 ? cap - 2 : 0);
     uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+    if (batch_room(c, len + 2)) { /* the answers of one read: one record */
+        memcpy(batch.buf + batch.len, hdr, 2);
+        memcpy(batch.buf + batch.len + 2, msg, len);
+        batch.len += len + 2;
+        return;
+    }
+    if (c->tls && batch_flush(c) != 0) return; /* keep the order */
     if (!c->tls) {
         uv_buf_t bufs[2] = {uv_buf_init((char *)hdr, 2), uv_buf_init((char *)msg, (unsigned)len)};
         raw_sendv(c, bufs, 2);
@@ -418,7 +553,9 @@ void rd_stream_answer_late(const rd_client_t *cl, uint8_t *p, size_t len)
     c->refs--;
     bool live = c->state == C_OPEN || c->state == C_FLUSHING;
     if (live && c->http) {
+        bool own = batch_begin(c); /* HEADERS and DATA in one record */
         http_answer(c, cl->sid, p, len, p == c->w->out ? sizeof(c->w->out) : len, cl->pad);
+        if (own) batch_end(c);
         progress(c);
         if (c->state == C_OPEN && rd_http_done(c->http)) {
             /* that was the last answer (Connection: close, GOAWAY): close once written */
@@ -466,6 +603,14 @@ static int http_on_send(void *ctx, const uint8_t *data, size_t len)
     return stream_write(ctx, data, len);
 }
 
+/* Each DoH response its own TLS record (see rd_http_cbs_t.response_end); the records of one
+ * read still leave in one write. */
+static void http_response_end(void *ctx)
+{
+    rd_tcp_conn_t *c = ctx;
+    if (batch.owner == c) batch_flush(c);
+}
+
 static int http_on_query(void *ctx, uint32_t sid, const uint8_t *q, size_t len)
 {
     rd_tcp_conn_t *c = ctx;
@@ -510,8 +655,11 @@ static bool http_busy(void *ctx)
 static int http_start(rd_tcp_conn_t *c)
 {
     const rd_conf_t *conf = c->w->view->conf;
-    rd_http_cbs_t cbs = {
-        .ctx = c, .on_query = http_on_query, .on_send = http_on_send, .busy = http_busy};
+    rd_http_cbs_t cbs = {.ctx = c,
+                         .on_query = http_on_query,
+                         .on_send = http_on_send,
+                         .busy = http_busy,
+                         .response_end = http_response_end};
     rd_http_opts_t o = {.path = conf->https_path ? conf->https_path : "/dns-query"};
     /* RFC 8484 s5.2: HTTP/2 is the minimum; HTTP/1.1 only when the client asked for it. */
     bool h2 = rd_tls_alpn(c->tls) != RD_TLS_ALPN_HTTP11;
@@ -587,6 +735,7 @@ static void on_kick(uv_idle_t *k)
     rd_tcp_conn_t *c = k->data;
     uv_idle_stop(k);
     if (c->state != C_OPEN && c->state != C_FLUSHING) return;
+    bool own = batch_begin(c);
     if (c->http)
         http_input(c); /* sends what it held back, takes what it left in the buffer */
     else
@@ -595,6 +744,11 @@ static void on_kick(uv_idle_t *k)
         tls_pump(c);
     else
         update_reading(c);
+    if (own) batch_end(c);
+    if (flushed(c)) {
+        conn_close(c);
+        return;
+    }
     finish_if_done(c);
 }
 
@@ -617,13 +771,19 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     if (nread == 0) return;
+    unsigned long writes = c->writes;
+    bool own = batch_begin(c);
     if (c->tls) {
         rd_tls_received(c->tls, (size_t)nread);
         tls_pump(c);
-        return;
+    } else {
+        c->len += (size_t)nread;
+        process_frames(c);
     }
-    c->len += (size_t)nread;
-    process_frames(c);
+    if (own) batch_end(c);
+    if (c->state == C_CLOSING) return;
+    if (c->writes == writes) ack_now(c);
+    if (flushed(c)) conn_close(c);
 }
 
 static void on_connection(uv_stream_t *srv, int status)
@@ -707,11 +867,32 @@ int rd_tcp_listen(rd_worker_t *w, const rd_addr_t *a, uv_tcp_t *h)
     return rd_stream_listen(w, a, h, RD_STREAM_TCP);
 }
 
+/* Shutdown of a DoH connection: GOAWAY (RFC 9113 s6.8) with the last stream taken, so the
+ * client knows no later request was processed and may retry it elsewhere (HTTP/1.1: nothing
+ * more is read). The connection closes once that and the answers still owed are written. */
+static void http_goaway(rd_tcp_conn_t *c)
+{
+    bool own = batch_begin(c);
+    int r = rd_http_shutdown(c->http);
+    if (own) batch_end(c);
+    if (c->state == C_CLOSING) return;
+    if (r < 0) {
+        conn_close(c);
+        return;
+    }
+    c->state = C_FLUSHING;
+    update_reading(c);
+    if (flushed(c)) conn_close(c);
+}
+
 void rd_tcp_close_all(rd_worker_t *w, bool only_idle)
 {
     for (rd_tcp_conn_t *c = w->conns, *n; c; c = n) {
         n = c->next;
-        if (!only_idle || c->write_pending == 0) conn_close(c);
+        if (only_idle && c->http && c->state == C_OPEN)
+            http_goaway(c);
+        else if (!only_idle || c->write_pending == 0)
+            conn_close(c);
     }
     if (!only_idle && w->nconns == 0 && w->state == RD_W_STOPPING) {
         uv_timer_stop(&w->drain_timer);
