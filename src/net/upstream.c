@@ -46,6 +46,8 @@ static _Thread_local bool tl_stopped;
 
 static void conn_close(rd__up_conn_t *c);
 static void pump(rd__up_conn_t *c);
+static void conn_fail_later(rd__up_conn_t *c);
+static rd__up_conn_t *pick_conn(up_set_t *s, up_pool_t *p, const rd__up_conn_t *avoid);
 
 static char *dup_str(const char *s)
 {
@@ -215,10 +217,33 @@ static int raw_send(void *ctx, const uint8_t *data, size_t len)
     return 0;
 }
 
+/* The DNS header's ID is the first two octets (RFC 1035 s4.1.1). */
+static void set_id(uint8_t *wire, uint16_t id)
+{
+    wire[0] = (uint8_t)(id >> 8);
+    wire[1] = (uint8_t)id;
+}
+
 static void free_q(rd_upq_t *q)
 {
     free(q->resp);
     free(q);
+}
+
+/* Bytes still move on it: replies come, streams finish (open or, DoH, draining). */
+static bool conn_live(const rd__up_conn_t *c)
+{
+    return c->state == UC_OPEN || c->state == UC_DRAINING;
+}
+
+static void link_q(rd__up_conn_t *c, rd_upq_t *q)
+{
+    q->c = c;
+    q->prev = NULL;
+    q->next = c->qs;
+    if (c->qs) c->qs->prev = q;
+    c->qs = q;
+    c->nq++;
 }
 
 static void unlink_q(rd__up_conn_t *c, rd_upq_t *q)
@@ -274,10 +299,12 @@ static void set_timer(rd__up_conn_t *c, int mode, uint64_t ms)
     uv_timer_start(&c->timer, on_timer, ms, 0);
 }
 
-/* RFC 7858 s3.4: keep an idle connection for a while, then close it. */
+/* RFC 7858 s3.4: keep an idle connection for a while, then close it; a draining one (the
+ * server sent GOAWAY) has nothing left to wait for once its streams are done. */
 static void idle_check(rd__up_conn_t *c)
 {
-    if (c->state == UC_OPEN && c->nq == 0 && !c->doomed) set_timer(c, UT_IDLE, RD_UP_IDLE_MS);
+    if (!conn_live(c) || c->nq > 0 || c->doomed) return;
+    set_timer(c, UT_IDLE, c->state == UC_DRAINING ? 0 : RD_UP_IDLE_MS);
 }
 
 /* Queries are outstanding: the upstream must say something within RD_UP_STALL_MS (restarted
@@ -285,7 +312,7 @@ static void idle_check(rd__up_conn_t *c)
  * middlebox that dropped the flow) and the next query opens a new one. */
 static void stall_watch(rd__up_conn_t *c, bool restart)
 {
-    if (c->state != UC_OPEN || c->doomed || c->nq == 0) return;
+    if (!conn_live(c) || c->doomed || c->nq == 0) return;
     if (restart || c->timer_mode != UT_STALL) set_timer(c, UT_STALL, RD_UP_STALL_MS);
 }
 
@@ -300,31 +327,160 @@ static void log_failure(const up_pool_t *p, const char *why)
     rd_log_warn("forward upstream %s%s: %s", p->u.uri ? p->u.uri : "?", at, why);
 }
 
-void rd__up_conn_fail(rd__up_conn_t *c, int err, const char *why)
+/* DoT: an ID unique on c (RFC 7858 s3.3: replies are told apart by it), from want on. */
+static int dot_assign_id(rd__up_conn_t *c, rd_upq_t *q, uint16_t want)
+{
+    uint16_t id = want;
+    for (int tries = 0;; tries++) {
+        rd_upq_t *x = c->qs;
+        while (x && x->id != id) x = x->next;
+        if (!x) break;
+        if (tries == 64) return RD_ESPACE;
+        id = (uint16_t)rd_random32(NULL);
+    }
+    q->id = id;
+    set_id(q->msg + 2, id);
+    return 0;
+}
+
+static int send_q(rd__up_conn_t *c, rd_upq_t *q);
+
+/* Where a query that lost its connection goes again: a connection of the same upstream other
+ * than avoid, with room (opening one counts against the pool's bound like any other), or
+ * NULL. A recent failed connect holds (RD_UP_FAIL_HOLD_MS): no reconnect storm. */
+static rd__up_conn_t *resend_conn(up_pool_t *p, const rd__up_conn_t *avoid)
+{
+    up_set_t *s = tl_set;
+    if (!s || s->stopping || tl_stopped || uv_now(s->loop) < p->hold_until) return NULL;
+    rd__up_conn_t *c = pick_conn(s, p, avoid);
+    return c && c->nq < RD_UP_CONN_INFLIGHT ? c : NULL;
+}
+
+/* q goes out again on to (taken off from, if it is still on one): the same object, so the
+ * engine's handle and its try timer stay as they are (the engine's timeout stays the bound).
+ * Once only: q->resent. */
+static int resend_on(rd__up_conn_t *to, rd__up_conn_t *from, rd_upq_t *q)
+{
+    if (to->pool->u.proto == RD_UP_TLS && dot_assign_id(to, q, q->orig_id) != 0) return RD_ESPACE;
+    if (from) unlink_q(from, q);
+    free(q->resp);
+    q->resp = NULL;
+    q->resp_len = 0;
+    q->status = 0;
+    q->ctype_ok = false;
+    q->off = 0;
+    q->sid = -1;
+    q->sent = false;
+    q->resent = true;
+    link_q(to, q);
+    if (to->state == UC_OPEN) { /* else it goes when to opens (on_open) */
+        if (send_q(to, q) != 0 || (to->h2 && rd__doh_flush(to) != 0))
+            conn_fail_later(to);
+        else
+            stall_watch(to, false);
+    }
+    return 0;
+}
+
+/* May q go out again after its connection closed under it? Only if someone still waits for
+ * it, only once, and (DoH after GOAWAY) not if its stream is one the server said it took:
+ * RFC 9113 s6.8, streams up to last-stream-id "might have been processed". */
+static bool resendable(const rd_upq_t *q, int32_t goaway_sid)
+{
+    return q->cb && !q->resent && !(q->sid >= 0 && q->sid <= goaway_sid);
+}
+
+/* The one way a connection ends with queries on it. lost: the upstream closed it under them
+ * (not a failed connect, handshake, stall, protocol error or our own stop). */
+static void conn_end(rd__up_conn_t *c, int err, const char *why, bool lost)
 {
     if (c->state == UC_CLOSING) return;
     up_pool_t *p = c->pool;
+    bool was_live = conn_live(c);
+    int32_t goaway_sid = c->state == UC_DRAINING ? c->goaway_sid : -1;
     /* A connection that never opened (refused, timed out, failed verification) holds the
      * upstream down briefly: a burst of queries does not become a burst of handshakes and
      * log lines. One that was open and closes (idle timeout of the server) is no failure. */
-    if (c->state != UC_OPEN || err == RD_UP_ERR_AUTH) {
+    if (!was_live || err == RD_UP_ERR_AUTH) {
         p->hold_until = uv_now(c->h.loop) + RD_UP_FAIL_HOLD_MS;
         p->hold_err = err;
     }
-    if (why) log_failure(p, why);
     rd_upq_t *list = c->qs;
     c->qs = NULL;
     c->nq = 0;
-    for (rd_upq_t *q = list; q; q = q->next) q->c = NULL; /* rd_upstream_cancel: leave it */
+    for (rd_upq_t *q = list; q; q = q->next) {
+        q->c = NULL; /* rd_upstream_cancel: leave it */
+        rd__doh_detach(c, q);
+    }
     conn_close(c);
-    /* the queries end after the connection is out of reach: their callbacks may start new
-     * ones, which must not land on it */
+    /* RFC 7766 s6.2.1, RFC 7858 s3.4: a server may close an idle connection at any time, and
+     * the queries it left unanswered are sent again, once, on another connection of the same
+     * upstream (a new one if need be), without waiting for their try's timeout. First all of
+     * them are placed (no callback runs meanwhile), then the others end. */
+    rd_upq_t *failed = NULL;
+    unsigned nresent = 0, nfailed = 0;
     while (list) {
         rd_upq_t *q = list;
         list = q->next;
+        q->prev = q->next = NULL;
+        rd__up_conn_t *to = NULL;
+        if (lost && was_live && resendable(q, goaway_sid) && (to = resend_conn(p, c)) &&
+            resend_on(to, NULL, q) == 0) {
+            nresent++;
+            continue;
+        }
+        if (q->cb) nfailed++;
+        q->next = failed;
+        failed = q;
+    }
+    if (why && nfailed > 0) {
+        char line[200];
+        if (nresent > 0)
+            snprintf(line, sizeof(line), "%s (%u unanswered queries sent again)", why, nresent);
+        log_failure(p, nresent > 0 ? line : why);
+    } else if (why && nresent > 0) {
+        rd_log_debug("forward upstream %s: %s: %u unanswered queries sent again", p->u.uri, why,
+                     nresent);
+    }
+    /* the queries end after the connection is out of reach: their callbacks may start new
+     * ones, which must not land on it */
+    while (failed) {
+        rd_upq_t *q = failed;
+        failed = q->next;
         if (q->cb) q->cb(q->ctx, NULL, 0, err);
         free_q(q);
     }
+}
+
+void rd__up_conn_fail(rd__up_conn_t *c, int err, const char *why)
+{
+    conn_end(c, err, why, false);
+}
+
+void rd__up_conn_lost(rd__up_conn_t *c, const char *why)
+{
+    conn_end(c, RD_UP_ERR_CONN, why, true);
+}
+
+bool rd__up_resend(rd__up_conn_t *c, rd_upq_t *q)
+{
+    if (!conn_live(c) || !q->cb || q->resent) return false;
+    rd__up_conn_t *to = resend_conn(c->pool, c);
+    if (!to || resend_on(to, c, q) != 0) return false;
+    rd_log_debug("forward upstream %s: stream refused, query sent again", c->pool->u.uri);
+    idle_check(c);
+    return true;
+}
+
+void rd__up_goaway(rd__up_conn_t *c, int32_t last_sid)
+{
+    if (!conn_live(c)) return;
+    /* RFC 9113 s6.8: no new stream on it; streams above last_sid were not processed (nghttp2
+     * closes them with REFUSED_STREAM: rd__up_resend), the others may still be answered */
+    if (c->state == UC_OPEN || last_sid < c->goaway_sid) c->goaway_sid = last_sid;
+    c->state = UC_DRAINING;
+    rd_log_debug("forward upstream %s: GOAWAY (last stream %d): draining", c->pool->u.uri,
+                 (int)last_sid);
 }
 
 /* From a path that may be inside a caller's stack (a write in rd_upstream_query): the
@@ -340,7 +496,10 @@ static void on_timer(uv_timer_t *t)
 {
     rd__up_conn_t *c = t->data;
     switch (c->timer_mode) {
-    case UT_DOOM: rd__up_conn_fail(c, RD_UP_ERR_CONN, "write to the upstream failed"); return;
+    case UT_DOOM:
+        /* a reset (EPIPE, ECONNRESET) shows here first when we write: the upstream closed */
+        rd__up_conn_lost(c, "write to the upstream failed");
+        return;
     case UT_HANDSHAKE:
         rd__up_conn_fail(c, RD_UP_ERR_CONN, "connect or TLS handshake timed out");
         return;
@@ -354,7 +513,7 @@ static void on_timer(uv_timer_t *t)
         idle_check(c);
         return;
     case UT_IDLE:
-        if (c->nq > 0 || c->state != UC_OPEN) return;
+        if (c->nq > 0 || !conn_live(c)) return;
         /* idle: close_notify (and GOAWAY) as a courtesy, then the socket */
         if (c->h2) {
             rd__doh_goaway(c);
@@ -413,13 +572,6 @@ static bool reply_matches(const rd_upq_t *q, const uint8_t *wire, size_t len)
     return reply_question(wire, len, &rq) && same_question(q, &rq);
 }
 
-/* The DNS header's ID is the first two octets (RFC 1035 s4.1.1). */
-static void set_id(uint8_t *wire, uint16_t id)
-{
-    wire[0] = (uint8_t)(id >> 8);
-    wire[1] = (uint8_t)id;
-}
-
 void rd__up_reply(rd__up_conn_t *c, rd_upq_t *q, uint8_t *wire, size_t len)
 {
     if (len < RD_HDR_LEN || !reply_matches(q, wire, len)) {
@@ -446,7 +598,7 @@ void rd__up_reply(rd__up_conn_t *c, rd_upq_t *q, uint8_t *wire, size_t len)
 static void dot_frames(rd__up_conn_t *c)
 {
     size_t off = 0;
-    while (c->state == UC_OPEN && c->rx_len - off >= 2) {
+    while (conn_live(c) && c->rx_len - off >= 2) {
         size_t need = 2 + (size_t)rd_get16(c->rx + off);
         if (c->rx_len - off < need) break;
         uint8_t *msg = c->rx + off + 2;
@@ -500,13 +652,15 @@ static void on_open(rd__up_conn_t *c)
         rd__up_conn_fail(c, RD_UP_ERR_CONN, "out of memory");
         return;
     }
+    /* the queries queued while it opened; a write that fails here (the server closed while a
+     * burst was being written) loses the connection like any other close: they go again */
     for (rd_upq_t *q = c->qs; q; q = q->next)
         if (!q->sent && send_q(c, q) != 0) {
-            rd__up_conn_fail(c, RD_UP_ERR_CONN, "write to the upstream failed");
+            rd__up_conn_lost(c, "write to the upstream failed");
             return;
         }
     if (c->h2 && rd__doh_flush(c) != 0) {
-        rd__up_conn_fail(c, RD_UP_ERR_CONN, "write to the upstream failed");
+        rd__up_conn_lost(c, "write to the upstream failed");
         return;
     }
     idle_check(c);
@@ -528,11 +682,12 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     rd__up_conn_t *c = st->data;
     if (c->state == UC_CLOSING) return;
     if (nread < 0) {
-        bool quiet = c->state == UC_OPEN && c->nq == 0;
-        rd__up_conn_fail(c, RD_UP_ERR_CONN,
-                         quiet                      ? NULL
-                         : c->state == UC_HANDSHAKE ? "connection closed during the TLS handshake"
-                                                    : "connection closed by the upstream");
+        bool quiet = conn_live(c) && c->nq == 0;
+        /* EOF or reset: queries written on it and not answered go again (conn_end) */
+        rd__up_conn_lost(c, quiet ? NULL
+                            : c->state == UC_HANDSHAKE
+                                ? "connection closed during the TLS handshake"
+                                : "connection closed by the upstream");
         return;
     }
     if (nread == 0) return;
@@ -544,7 +699,7 @@ static void update_reading(rd__up_conn_t *c)
 {
     size_t space = 0;
     if (c->tls) rd_tls_inbuf(c->tls, &space);
-    bool want = (c->state == UC_HANDSHAKE || c->state == UC_OPEN) && space > 0;
+    bool want = (c->state == UC_HANDSHAKE || conn_live(c)) && space > 0;
     if (want && !c->reading)
         c->reading = uv_read_start((uv_stream_t *)&c->h, on_alloc, on_read) == 0;
     else if (!want && c->reading) {
@@ -557,8 +712,8 @@ static void update_reading(rd__up_conn_t *c)
 static void pump(rd__up_conn_t *c)
 {
     uint8_t buf[16384];
-    while (c->state == UC_HANDSHAKE || c->state == UC_OPEN) {
-        bool dot = c->state == UC_OPEN && !c->h2;
+    while (c->state == UC_HANDSHAKE || conn_live(c)) {
+        bool dot = conn_live(c) && !c->h2;
         uint8_t *dst = dot ? c->rx + c->rx_len : buf;
         size_t cap = dot ? RX_CAP - c->rx_len : sizeof(buf), got = 0;
         if (c->state == UC_HANDSHAKE) cap = 0; /* data after the handshake waits for on_open */
@@ -569,9 +724,8 @@ static void pump(rd__up_conn_t *c)
             if (c->state == UC_HANDSHAKE)
                 rd__up_conn_fail(c, auth ? RD_UP_ERR_AUTH : RD_UP_ERR_CONN,
                                  why ? why : "TLS handshake failed");
-            else
-                rd__up_conn_fail(c, RD_UP_ERR_CONN,
-                                 c->nq == 0 ? NULL : "TLS connection closed by the upstream");
+            else /* close_notify (RFC 8446 s6.1) or a fatal alert */
+                rd__up_conn_lost(c, c->nq == 0 ? NULL : "TLS connection closed by the upstream");
             return;
         }
         if (c->state == UC_HANDSHAKE) {
@@ -584,11 +738,15 @@ static void pump(rd__up_conn_t *c)
         if (dot) {
             c->rx_len += got;
             dot_frames(c);
-        } else if ((r = rd__doh_input(c, buf, got)) != 0) {
-            rd__up_conn_fail(c, RD_UP_ERR_CONN,
-                             r < 0        ? "HTTP/2 protocol error from the upstream"
-                             : c->nq == 0 ? NULL
-                                          : "the upstream ended the HTTP/2 session (GOAWAY)");
+        } else if ((r = rd__doh_input(c, buf, got)) == RD_EIO) {
+            rd__up_conn_lost(c, c->nq == 0 ? NULL : "write to the upstream failed");
+            return;
+        } else if (r < 0) {
+            rd__up_conn_fail(c, RD_UP_ERR_CONN, "HTTP/2 protocol error from the upstream");
+            return;
+        } else if (r > 0) {
+            rd__up_conn_lost(c,
+                             c->nq == 0 ? NULL : "the upstream ended the HTTP/2 session (GOAWAY)");
             return;
         }
     }
@@ -652,14 +810,18 @@ static rd__up_conn_t *conn_open(up_set_t *s, up_pool_t *p)
 }
 
 /* A connection with room: the least loaded live one; a second one opens only when that one
- * is half full (pipelining first, RFC 7766 s6.2.1.1), up to the pool's bound. */
-static rd__up_conn_t *pick_conn(up_set_t *s, up_pool_t *p)
+ * is half full (pipelining first, RFC 7766 s6.2.1.1), up to the pool's bound. Never one known
+ * to be closing (GOAWAY received, a failed write, closed by us or the server) nor avoid (the
+ * one a refused query comes from). A draining one still counts against the bound: a server
+ * that sends GOAWAY on every connection and lets them hang gets no new connection per query. */
+static rd__up_conn_t *pick_conn(up_set_t *s, up_pool_t *p, const rd__up_conn_t *avoid)
 {
     rd__up_conn_t *best = NULL;
     unsigned live = 0;
     for (rd__up_conn_t *c = p->conns; c; c = c->next) {
         if (c->state == UC_CLOSING || c->doomed) continue;
         live++;
+        if (c == avoid || c->state == UC_DRAINING) continue;
         if (c->nq < RD_UP_CONN_INFLIGHT && (!best || c->nq < best->nq)) best = c;
     }
     if ((!best || best->nq >= RD_UP_CONN_INFLIGHT / 2) && live < RD_UP_CONNS_PER_UPSTREAM)
@@ -701,7 +863,7 @@ int rd_upstream_query(rd_worker_t *w, const rd_conf_upstream_t *u, const rd_addr
     if (rd_msg_parse_question(&m, wire, len) != 0 || m.count[RD_SEC_QD] != 1 ||
         rd_name_unpack(wire, len, &pos, qn, NULL) != 0)
         return RD_EINVAL;
-    rd__up_conn_t *c = pick_conn(s, p);
+    rd__up_conn_t *c = pick_conn(s, p, NULL);
     if (!c || c->nq >= RD_UP_CONN_INFLIGHT) return RD_ESPACE;
     bool dot = u->proto == RD_UP_TLS;
     rd_upq_t *q = calloc(1, sizeof(*q) + len + 2);
@@ -716,34 +878,21 @@ int rd_upstream_query(rd_worker_t *w, const rd_conf_upstream_t *u, const rd_addr
     q->ctx = ctx;
     q->c = c;
     if (dot) {
-        /* IDs are unique per connection (RFC 7858 s3.3): replies are told apart by them */
-        uint16_t id = m.id;
-        for (int tries = 0;; tries++) {
-            rd_upq_t *x = c->qs;
-            while (x && x->id != id) x = x->next;
-            if (!x) break;
-            if (tries == 64) {
-                free(q);
-                return RD_ESPACE;
-            }
-            id = (uint16_t)rd_random32(NULL);
-        }
-        q->id = id;
         q->msg[0] = (uint8_t)(len >> 8);
         q->msg[1] = (uint8_t)len;
         memcpy(q->msg + 2, wire, len);
-        set_id(q->msg + 2, id);
         q->len = len + 2;
+        if (dot_assign_id(c, q, m.id) != 0) {
+            free(q);
+            return RD_ESPACE;
+        }
     } else {
         q->id = 0; /* RFC 8484 s4.1: ID 0 keeps HTTP caches friendly */
         memcpy(q->msg, wire, len);
         set_id(q->msg, 0);
         q->len = len;
     }
-    q->next = c->qs;
-    if (c->qs) c->qs->prev = q;
-    c->qs = q;
-    c->nq++;
+    link_q(c, q);
     if (c->state == UC_OPEN) {
         if (send_q(c, q) != 0 || (c->h2 && rd__doh_flush(c) != 0))
             conn_fail_later(c);
@@ -761,7 +910,7 @@ void rd_upstream_cancel(rd_upq_t *q)
     rd__up_conn_t *c = q->c;
     q->cb = NULL;
     if (!c) return; /* its connection is failing: freed by rd__up_conn_fail */
-    if (c->h2 && q->sent && c->state == UC_OPEN) {
+    if (c->h2 && q->sent && conn_live(c)) {
         /* the stream refers to q until it closes: reset it, q goes with the close */
         rd__doh_cancel(c, q);
         return;

@@ -6,7 +6,13 @@
  * queries at once (DoT: pipelined, matched by ID and question, out of order; DoH: one HTTP/2
  * stream each), kept open while idle for RD_UP_IDLE_MS and reopened with TLS session
  * resumption. Certificates are verified (CA store or tls-ca-file, authentication name, pins)
- * and any failure is hard: the query fails, never falls back to clear text. */
+ * and any failure is hard: the query fails, never falls back to clear text.
+ *
+ * Servers close connections they find idle at any time (RFC 7766 s6.2.3, RFC 7858 s3.4) and
+ * HTTP/2 servers send GOAWAY or refuse streams (RFC 9113 s6.8, s8.7): the queries such a close
+ * leaves unanswered (and, for DoH, unprocessed) are sent again once, at once, on another
+ * connection of the same upstream, within the caller's own timeout; no new query goes on a
+ * connection known to be closing. */
 #ifndef RD_NET_UPSTREAM_H
 #define RD_NET_UPSTREAM_H
 
@@ -47,10 +53,14 @@ typedef struct rd__up_conn rd__up_conn_t;
 /* DoH layer (upstream_doh.c) over an open TLS connection. */
 int rd__doh_open(rd__up_conn_t *c);
 int rd__doh_submit(rd__up_conn_t *c, rd_upq_t *q);
+/* 0; 1 when the session is over (GOAWAY, nothing left); RD_EIO when writing failed (the
+ * connection is gone); RD_EINVAL (or RD_ENOMEM) when the peer broke HTTP/2. */
 int rd__doh_input(rd__up_conn_t *c, const uint8_t *p, size_t n);
 int rd__doh_flush(rd__up_conn_t *c);
 void rd__doh_cancel(rd__up_conn_t *c, rd_upq_t *q);
 void rd__doh_goaway(rd__up_conn_t *c);
+/* q leaves c's session: no callback of it refers to q any more (q moves or ends). */
+void rd__doh_detach(rd__up_conn_t *c, rd_upq_t *q);
 void rd__doh_free(rd__up_conn_t *c);
 
 #endif

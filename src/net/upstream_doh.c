@@ -66,6 +66,14 @@ static int on_data(nghttp2_session *s, uint8_t flags, int32_t sid, const uint8_t
     return 0;
 }
 
+/* RFC 9113 s6.8: after GOAWAY no new stream goes on this connection. */
+static int on_frame(nghttp2_session *s, const nghttp2_frame *f, void *ud)
+{
+    (void)s;
+    if (f->hd.type == NGHTTP2_GOAWAY) rd__up_goaway(ud, f->goaway.last_stream_id);
+    return 0;
+}
+
 static int on_close(nghttp2_session *s, int32_t sid, uint32_t ec, void *ud)
 {
     rd__up_conn_t *c = ud;
@@ -76,6 +84,10 @@ static int on_close(nghttp2_session *s, int32_t sid, uint32_t ec, void *ud)
         rd__up_reply(c, q, q->resp, q->resp_len);
         return 0;
     }
+    /* RFC 9113 s8.7: REFUSED_STREAM says the server did not process the request (nghttp2 also
+     * closes so the streams above a GOAWAY's last-stream-id and requests it could no longer
+     * send): it goes again, once, on another connection */
+    if (q->cb && ec == NGHTTP2_REFUSED_STREAM && q->status == 0 && rd__up_resend(c, q)) return 0;
     if (q->cb)
         rd_log_debug("forward upstream %s: stream failed: HTTP status %d, %s, error code %u",
                      rd__up_pool_conf(c->pool)->uri, q->status,
@@ -108,6 +120,7 @@ int rd__doh_open(rd__up_conn_t *c)
     nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
     nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_close);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame);
     if (nghttp2_session_client_new(&s, cb, c) != 0) goto out;
     /* no server push (RFC 9113 s8.4): we would never use it */
     nghttp2_settings_entry set[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
@@ -184,7 +197,10 @@ int rd__doh_input(rd__up_conn_t *c, const uint8_t *p, size_t n)
     ssize_t r = nghttp2_session_mem_recv(c->h2, p, n);
     c->in_h2 = false;
     if (c->state == UC_CLOSING) return 0; /* a callback's query failed it: already gone */
-    if (r < 0 || (size_t)r != n) return RD_EIO;
+    if (r == NGHTTP2_ERR_NOMEM) return RD_ENOMEM;
+    if (r < 0 || (size_t)r != n) return RD_EINVAL; /* the peer broke HTTP/2 */
+    /* writing what the input asked for (SETTINGS ACK, WINDOW_UPDATE) fails when the peer
+     * has closed: that is the connection lost, not a protocol error */
     if (rd__doh_flush(c) != 0) return RD_EIO;
     if (!nghttp2_session_want_read(c->h2) && !nghttp2_session_want_write(c->h2))
         return 1; /* GOAWAY and nothing left: the session is over */
@@ -205,6 +221,11 @@ void rd__doh_cancel(rd__up_conn_t *c, rd_upq_t *q)
 void rd__doh_goaway(rd__up_conn_t *c)
 {
     if (c->h2) (void)nghttp2_session_terminate_session(c->h2, NGHTTP2_NO_ERROR);
+}
+
+void rd__doh_detach(rd__up_conn_t *c, rd_upq_t *q)
+{
+    if (c->h2 && q->sid >= 0) (void)nghttp2_session_set_stream_user_data(c->h2, q->sid, NULL);
 }
 
 void rd__doh_free(rd__up_conn_t *c)

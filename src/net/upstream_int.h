@@ -12,6 +12,8 @@ enum up_conn_state {
     UC_CONNECTING, /* TCP connect in progress */
     UC_HANDSHAKE,  /* TLS handshake (and, for DoH, ALPN h2) in progress */
     UC_OPEN,       /* queries flow */
+    UC_DRAINING,   /* DoH: GOAWAY received (RFC 9113 s6.8): the streams it let through may
+                    * still be answered, no new query goes on it */
     UC_CLOSING,    /* failed, idle-closed or shutting down: handles closing */
 };
 
@@ -38,6 +40,8 @@ struct rd__up_conn {
     bool doomed;   /* a write failed: fails from the loop (timer), not re-entrantly */
     rd_tls_t *tls;
     void *h2;             /* nghttp2_session * (DoH) */
+    int32_t goaway_sid;   /* UC_DRAINING: the GOAWAY's last-stream-id (streams up to it were
+                           * or will be processed by the server) */
     rd_upq_t *qs;         /* queries on this connection (DoH: also cancelled, until closed) */
     unsigned nq;          /* entries in qs */
     size_t write_pending; /* octets handed to uv_write and not yet written */
@@ -53,6 +57,7 @@ struct rd_upq {
     uint16_t orig_id; /* the engine's ID, restored in the reply */
     uint16_t id;      /* on the wire: unique per DoT connection; 0 for DoH (RFC 8484 s4.1) */
     bool sent;
+    bool resent;   /* already sent again once: its connection closed under it or refused it */
     int32_t sid;   /* DoH stream, -1 before submission */
     int status;    /* DoH :status */
     bool ctype_ok; /* DoH content-type application/dns-message */
@@ -74,5 +79,16 @@ void rd__up_reply(rd__up_conn_t *c, rd_upq_t *q, uint8_t *wire, size_t len);
 void rd__up_end(rd__up_conn_t *c, rd_upq_t *q, int err);
 /* The whole connection fails: every query ends with err; why goes to the log. */
 void rd__up_conn_fail(rd__up_conn_t *c, int err, const char *why);
+/* The upstream closed the connection under its queries (EOF, reset, close_notify, the end of
+ * an HTTP/2 session after GOAWAY): those it did not answer and did not process are resent
+ * once on another connection of the same upstream (RFC 7766 s6.2.1, RFC 7858 s3.4, RFC 9113
+ * s6.8), the rest end with RD_UP_ERR_CONN; why goes to the log if any query failed. */
+void rd__up_conn_lost(rd__up_conn_t *c, const char *why);
+/* DoH: the server refused q's stream (REFUSED_STREAM, or a stream above a GOAWAY's
+ * last-stream-id: RFC 9113 s8.7, not processed): true if q moved to another connection of the
+ * same upstream (once per query), false if it stays on c (then it must end). */
+bool rd__up_resend(rd__up_conn_t *c, rd_upq_t *q);
+/* DoH: the server sent GOAWAY with last_sid: c takes no new query (UC_DRAINING). */
+void rd__up_goaway(rd__up_conn_t *c, int32_t last_sid);
 
 #endif

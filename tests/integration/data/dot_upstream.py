@@ -12,7 +12,14 @@ Answers every A question with 192.0.2.99 (TTL 60) after doing what MODE says:
   huge      first sends a frame announcing 65535 octets of junk, then the right one
   close     closes the connection when a query arrives (never answers)
   silent    reads queries and never answers, keeping the connection open
-Prints "ready" when listening. Logs one line per query to stdout.
+  closeafter:N  on the first connection: reads N queries, answers none, sends close_notify
+            and closes (queries sent after the N-th are lost with it); later connections
+            answer everything
+  halfclose:N   on the first connection: reads N queries, answers every second one (the
+            2nd, 4th, ...), then ends the TCP connection without close_notify (FIN; what
+            still comes is dropped unanswered); later connections answer everything
+Prints "ready" when listening. Logs "conn K" per accepted connection (K from 1) and one line
+per query to stdout: "query ID conn=K name=QNAME".
 """
 import socket
 import ssl
@@ -21,6 +28,8 @@ import sys
 import threading
 
 addr, port, cert, key, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+mode, _, arg = mode.partition(":")
+limit = int(arg) if arg else 0
 
 
 def qname_end(msg):
@@ -43,6 +52,14 @@ def answer(query, name_override=None):
     return hdr + question + rr
 
 
+def qname_text(msg):
+    labels, i = [], 12
+    while msg[i] != 0:
+        labels.append(msg[i + 1:i + 1 + msg[i]].decode("ascii", "replace").lower())
+        i += msg[i] + 1
+    return ".".join(labels) + "."
+
+
 def frame(msg):
     return struct.pack("!H", len(msg)) + msg
 
@@ -63,8 +80,12 @@ def read_exact(conn, n, first=False):
     return buf
 
 
-def serve(conn):
+def serve(conn, k):
     held = []  # reorder: a query waiting for the next one (one thread: no locks)
+    nread = 0
+    # closeafter / halfclose misbehave on the first connection only: the queries it loses
+    # must be sent again on another one, which answers
+    hostile_conn = mode in ("closeafter", "halfclose") and k == 1
     try:
         while True:
             conn.settimeout(0.3 if held else None)
@@ -74,7 +95,29 @@ def serve(conn):
                 conn.sendall(frame(answer(held.pop())))  # no second query came
                 continue
             q = read_exact(conn, n)
-            print("query", q[:2].hex(), flush=True)
+            nread += 1
+            print("query", q[:2].hex(), "conn=%d" % k, "name=" + qname_text(q), flush=True)
+            if hostile_conn:
+                if mode == "halfclose" and nread % 2 == 0:
+                    conn.sendall(frame(answer(q)))
+                    print("answered conn=%d name=%s" % (k, qname_text(q)), flush=True)
+                if nread < limit:
+                    continue
+                print("closing conn=%d" % k, flush=True)
+                conn.settimeout(1)
+                if mode == "closeafter":
+                    try:
+                        conn.unwrap()  # close_notify (RFC 8446 s6.1), then the socket
+                    except (OSError, ssl.SSLError, ValueError):
+                        pass
+                    return
+                # halfclose: a FIN after the answers, then whatever still comes is read and
+                # dropped until the client closes (closing with unread data would reset the
+                # connection, and a reset can discard the answers before the client reads them)
+                conn.shutdown(socket.SHUT_WR)
+                while conn.recv(4096):
+                    pass
+                return
             if mode == "close":
                 return
             if mode == "silent":
@@ -112,6 +155,7 @@ srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind((addr, port))
 srv.listen(64)
 print("ready", flush=True)
+nconn = 0
 while True:
     raw, _ = srv.accept()
     try:
@@ -119,4 +163,6 @@ while True:
     except (ssl.SSLError, OSError):
         raw.close()
         continue
-    threading.Thread(target=serve, args=(tls,), daemon=True).start()
+    nconn += 1
+    print("conn", nconn, flush=True)
+    threading.Thread(target=serve, args=(tls, nconn), daemon=True).start()
