@@ -52,10 +52,16 @@ typedef struct {
      * them). tls:// and https:// upstreams (issue 8) are sent as actions with that transport
      * and the upstream's index. An https:// upstream whose host is a name and that has no
      * bootstrap address (@IP) gets HOST's address like a glueless NS name: from the cache
-     * (its TTL decides when it is looked up again), else by a lookup through the other
-     * upstreams of the zone that have an address, else (none has) by recursion from the root
-     * for that name only, reported once per upstream in rd_req_result_t.warn. Its actions
-     * carry the address found in server (the URL's port). */
+     * (its TTL decides when it is looked up again), else by a lookup: through the upstreams
+     * that have an address of the forward zone holding HOST; by recursion from the root for
+     * that name only when HOST is under no forward zone, or when it is one of its own zone's
+     * upstreams' hosts and none of them has an address (a host inside the zone it serves),
+     * reported once per upstream in rd_req_result_t.warn. HOST under a forward zone whose
+     * upstreams all need their own hosts looked up: those are looked up first (one level
+     * deep); a name of a forward zone without forward-first never goes out by recursion. A
+     * lookup that failed is not repeated during its RFC 9520 hold while another upstream of
+     * the zone has an address. Its actions carry the address found in server (the URL's
+     * port). */
     const rd_conf_stub_t *stubs;
     size_t nstubs;
     const rd_conf_forward_t *forwards;

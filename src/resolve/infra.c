@@ -130,6 +130,17 @@ void rd__infra_rtt(rd__infra_t *t, const rd_addr_t *a, uint32_t rtt_ms, uint64_t
     t->fam_fail[fam(a)] = 0;
 }
 
+void rd__infra_heard(rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms)
+{
+    const rd__infra_ent_t *f = find(t, a, now_ms);
+    if (!f || f->timeouts == 0) return;     /* nothing to clear: no entry made for it */
+    rd__infra_ent_t *e = get(t, a, now_ms); /* the same entry, writable */
+    e->timeouts = 0;
+    e->hold_until = 0;
+    e->last_ms = now_ms;
+    t->fam_fail[fam(a)] = 0;
+}
+
 void rd__infra_timeout(rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms)
 {
     rd__infra_ent_t *e = get(t, a, now_ms);

@@ -43,6 +43,10 @@ void rd__infra_get(const rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms, ui
                    uint32_t cap_ms, unsigned round, rd__infra_view_t *out);
 void rd__infra_rtt(rd__infra_t *t, const rd_addr_t *a, uint32_t rtt_ms, uint64_t now_ms);
 void rd__infra_timeout(rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms);
+/* A reply without an RTT sample (over a new TCP connection: the handshake is in it) still ends
+ * a's run of timeouts and its hold: "consecutive" timeouts, and a tcp:// forward upstream a
+ * probe brought back is chosen again at once (issue 8). */
+void rd__infra_heard(rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms);
 /* Consecutive timeouts of a (0 when unknown or forgotten): RD_RES_HOLD_TIMEOUTS holds it. */
 unsigned rd__infra_timeouts(const rd__infra_t *t, const rd_addr_t *a, uint64_t now_ms);
 /* 0x20 memory: the server echoed a query name in another case; for RD_RES_NO0X20_MS every
@@ -71,6 +75,10 @@ typedef struct {
     uint64_t last_fail_ms; /* OK: when the last of them was seen */
     uint32_t interval_ms;  /* until the next probe; doubles after a failed one */
     uint64_t next_ms;      /* DOWN: the next probe is due then */
+    /* The latest probe started (rd_req_new_probe numbers them): only its end moves the state.
+     * An older one still in flight (a client's reply brought the upstream back, it went down
+     * again and a new probe started) is stale: its failure says nothing of the new probe. */
+    uint32_t probe_seq;
 } rd__up_health_t;
 
 /* RFC 9520 s3: true while (qname, qtype, qclass) is remembered as failed; *ede gets the

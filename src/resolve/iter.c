@@ -500,9 +500,19 @@ static int pick_server(rd_req_t *req, rd__goal_t *g, uint64_t now_ms)
         /* Every upstream the operator named takes part in the choice (issue 8: the fastest
          * healthy one is preferred): a host without a known address is looked up first,
          * even when another upstream has one (an NS name would wait until the others fail). */
+        bool other = false; /* an upstream with an address: questions need not wait */
+        for (unsigned i = 0; i < cut->nns; i++) other = other || cut->ns[i].naddr > 0;
         for (unsigned i = 0; i < cut->nns; i++) {
-            const rd__ns_t *ns = &cut->ns[i];
-            uint16_t type = ns->name[0] && ns->naddr == 0 ? ns_lookup_type(req, cut, ns) : 0;
+            rd__ns_t *ns = &cut->ns[i];
+            uint16_t type;
+            int ede;
+            /* RFC 9520 s3: a lookup of the host that failed a moment ago is not repeated for
+             * every question (each would wait for it, e.g. an upstream's SERVFAIL after its
+             * own timeouts) while another upstream can take them. */
+            while ((type = ns->name[0] && ns->naddr == 0 ? ns_lookup_type(req, cut, ns) : 0) &&
+                   other &&
+                   rd__fail_lookup(req->res->infra, ns->name, type, RD_CLASS_IN, now_ms, &ede))
+                ns->looked_up |= type == RD_TYPE_A ? RD__LOOKED_A : RD__LOOKED_AAAA;
             if (type) return start_lookup(req, cut, i, type);
         }
     }
@@ -665,6 +675,15 @@ static bool over_limits(rd_req_t *req, const rd__goal_t *g, uint64_t now_ms)
     return true;
 }
 
+/* Whether a goal below the top one waits for the hosts of its forward zone's upstreams
+ * (g->nested, see advance). */
+static bool nested_below(const rd_req_t *req)
+{
+    for (unsigned i = 0; i + 1 < req->nplan; i++)
+        if (req->plan[i].nested) return true;
+    return false;
+}
+
 /* One transition of the top goal. Returns 1 when an action is ready in act, 0 to go on, or
  * RD_RES_DONE / a negative code. */
 static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
@@ -717,8 +736,28 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
                 rd__iter_fail(req, RD__EDE_OTHER, "no usable forward upstream");
                 return RD_RES_DONE;
             }
-            /* A lookup whose zone's upstreams all wait for their own address (an upstream's
-             * host inside the zone it serves): by recursion, for this name only. */
+            if (g->sub && !pz->forward_first && !rd__res_zone_has_host(pz, g->qname)) {
+                /* A lookup inside a forward zone (forward-first: no) whose upstreams all wait
+                 * for their own address, of a name that is none of their hosts (e.g. the host
+                 * of another zone's upstream): recursion would send a name of that zone out in
+                 * clear text, which the operator ruled out. Its upstreams' hosts are looked up
+                 * in turn (pick_server), one level deep only: below another such lookup it
+                 * fails instead (two zones whose upstreams' hosts are in each other end there,
+                 * and crossed sets of them cannot multiply lookups past the step limit). None
+                 * found: this lookup fails. */
+                if (nested_below(req)) {
+                    g->state = RD__G_FAILED;
+                    return 0;
+                }
+                g->nested = true;
+                rd__res_cut_from_policy(req, g->cut, pz, now_s, false);
+                g->no_min = true;
+                g->state = RD__G_QUERY;
+                return 0;
+            }
+            /* A lookup whose zone's upstreams all wait for their own address, of one of their
+             * hosts (an upstream's host inside the zone it serves): by recursion, for this
+             * name only (or forward-first allows recursion anyway). */
             g->no_policy = true;
             pz = NULL;
         }
@@ -775,6 +814,9 @@ static int advance(rd_req_t *req, uint64_t now_ms, rd_res_action_t *act)
     case RD__G_FAILED:
         if (g->sub) {
             bool prime = g->prime;
+            if (g->boot && g->state == RD__G_FAILED) /* remembered: see pick_server */
+                rd__fail_insert(req->res->infra, g->qname, g->qtype, RD_CLASS_IN,
+                                RD__EDE_NO_REACHABLE, now_ms);
             if (prime) prime_end(req, g->state == RD__G_DONE, now_ms);
             req->nplan--;
             /* after priming the goal below looks for its cut again: the primed root now */
@@ -892,6 +934,8 @@ int rd_req_reply(rd_req_t *req, uint32_t token, const rd_addr_t *from, const uin
     if (!req->tcp || req->proto == RD_UP_TLS || req->proto == RD_UP_HTTPS) {
         uint64_t rtt = now_ms > req->sent_ms ? now_ms - req->sent_ms : 0;
         rd__infra_rtt(req->res->infra, &req->target, rtt > 60000 ? 60000 : (uint32_t)rtt, now_ms);
+    } else {
+        rd__infra_heard(req->res->infra, &req->target, now_ms);
     }
     if ((m.flags & RD_F_TC) && !req->tcp) {
         req->retry = RD__RETRY_TCP;

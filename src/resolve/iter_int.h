@@ -93,7 +93,8 @@ typedef struct {
     int sub_ns; /* sub: index in the parent cut's NS list to fill */
     bool boot;  /* sub: the host of forward upstream boot_up (an https:// one without @IP) */
     int16_t boot_up;
-    int state; /* enum rd__goal_state */
+    bool nested; /* sub in a forward zone: waits for its upstreams' hosts (iter.c advance) */
+    int state;   /* enum rd__goal_state */
     unsigned referrals;
     rd__cut_t *cut;
     /* QNAME minimisation (RFC 9156): labels of qname to send at this cut, queries sent
@@ -141,6 +142,7 @@ struct rd_req {
     bool probe;                 /* rd_req_new_probe: no client, the zone's SOA from one upstream */
     int16_t probe_up;           /* probe: the upstream (index in res->ups) */
     uint16_t probe_zone;        /* probe: its forward zone (index in res->pzones) */
+    uint32_t probe_seq;         /* probe: its number (rd__up_health_t.probe_seq) */
     uint8_t qname[RD_NAME_MAX]; /* the client's question */
     uint16_t qtype, qclass;
     bool do_bit, cd;
@@ -233,6 +235,10 @@ const rd__pzone_t *rd__res_policy_zone(const rd_res_t *res, const uint8_t *name)
  * address looked up). */
 void rd__res_cut_from_policy(rd_req_t *req, rd__cut_t *cut, const rd__pzone_t *z, uint64_t now_s,
                              bool sub);
+/* Whether name is the host of one of z's upstreams that has no address of its own: a lookup
+ * of it through z can only go by recursion (the circle of an upstream's host inside the zone
+ * it serves). */
+bool rd__res_zone_has_host(const rd__pzone_t *z, const uint8_t *name);
 /* The port of a name server's addresses: a forward upstream's (its URL's) or the DNS one. */
 uint16_t rd__res_ns_port(const rd_res_t *res, const rd__cut_t *cut, const rd__ns_t *ns);
 /* g (a lookup of an upstream's host) goes by recursion: req->warn, once per upstream. */

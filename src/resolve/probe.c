@@ -45,12 +45,18 @@ static bool probe_try(const rd_req_t *req)
     return req->probe && req->up == req->probe_up;
 }
 
+/* Whether req is the latest probe of its upstream, the one PROBING waits for. */
+static bool probe_current(const rd_req_t *req, const rd__up_health_t *h)
+{
+    return req->probe && req->probe_seq == h->probe_seq;
+}
+
 void rd__up_try_failed(rd_req_t *req, uint64_t now_ms)
 {
     rd__up_health_t *h = health(req->res, req->up);
     if (!h) return;
     if (probe_try(req)) {
-        probe_failed(h, now_ms);
+        if (probe_current(req, h)) probe_failed(h, now_ms);
         return;
     }
     if (h->state != RD__UP_OK) return;
@@ -95,7 +101,7 @@ void rd__up_heard(rd_req_t *req, int rcode, uint64_t now_ms)
         h->quiet = false;
         return;
     }
-    if (probe_try(req)) probe_failed(h, now_ms);
+    if (probe_try(req) && probe_current(req, h)) probe_failed(h, now_ms);
 }
 
 bool rd__up_is_down(const rd_req_t *req, const rd__cut_t *cut, unsigned i)
@@ -129,7 +135,8 @@ void rd__probe_end(rd_req_t *req)
 {
     if (!req->probe) return;
     rd__up_health_t *h = health(req->res, req->probe_up);
-    if (h) probe_failed(h, req->sent_ms > req->start_ms ? req->sent_ms : req->start_ms);
+    if (h && probe_current(req, h))
+        probe_failed(h, req->sent_ms > req->start_ms ? req->sent_ms : req->start_ms);
 }
 
 int rd_res_upstream_event(rd_res_t *res, rd_res_up_event_t *ev)
@@ -206,6 +213,7 @@ int rd_req_new_probe(rd_res_t *res, int index, uint64_t now_ms, rd_req_t **out)
     req->probe = true;
     req->probe_up = (int16_t)index;
     req->probe_zone = (uint16_t)z;
+    req->probe_seq = ++h->probe_seq; /* wraps: only equality matters */
     if (h->state == RD__UP_DOWN) h->state = RD__UP_PROBING;
     *out = req;
     return 0;

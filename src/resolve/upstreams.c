@@ -169,7 +169,9 @@ const rd__pzone_t *rd__res_policy_zone(const rd_res_t *res, const uint8_t *name)
  * name is looked up again), else looked up like a glueless NS name (pick_server).
  * Circularity: a sub goal (the lookup of some name's address, an upstream's host included)
  * never waits for an upstream whose own address is still unknown: such upstreams are left
- * out of its cut, and a cut left empty sends that lookup to recursion (advance). */
+ * out of its cut. A cut left empty sends the lookup of one of those upstreams' own hosts to
+ * recursion; any other name is looked up through a cut made again with sub false (their
+ * hosts looked up first, one level deep) and never by recursion (advance in iter.c). */
 void rd__res_cut_from_policy(rd_req_t *req, rd__cut_t *cut, const rd__pzone_t *z, uint64_t now_s,
                              bool sub)
 {
@@ -210,6 +212,14 @@ void rd__res_cut_from_policy(rd_req_t *req, rd__cut_t *cut, const rd__pzone_t *z
         if (sub && ns->naddr == 0) continue; /* it needs a lookup itself: not for a lookup */
         cut->nns++;
     }
+}
+
+/* Whether name is the host of one of z's upstreams known by name only (not in local data). */
+bool rd__res_zone_has_host(const rd__pzone_t *z, const uint8_t *name)
+{
+    for (unsigned i = 0; z->forward && i < z->nsrv; i++)
+        if (z->addr[i].family == 0 && !z->local[i] && rd_name_eq(z->host[i], name)) return true;
+    return false;
 }
 
 /* The port of a name server's addresses: a forward upstream's (its URL's) or the DNS one. */

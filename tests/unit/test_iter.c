@@ -2006,6 +2006,67 @@ Test(iter, https_host_inside_its_own_zone_by_recursion_with_one_warning)
     hook = NULL;
 }
 
+/* The host's lookup fails (the DoT upstream answers SERVFAIL for it, e.g. its authority is
+ * down): the failure is remembered (RFC 9520) and, while another upstream has an address,
+ * the next client questions go out at once instead of each waiting for the same lookup. */
+static unsigned sf_lookups;
+static int hook_boot_servfail(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_,
+                              size_t cap, size_t *len)
+{
+    uint8_t qn[RD_NAME_MAX], host[RD_NAME_MAX];
+    query_name(q, qn);
+    if (!rd_name_eq(qn, wire("doh.boot.lab.", host))) return -1;
+    cr_assert_eq(act->transport, RD_UP_TLS);
+    sf_lookups++;
+    rd_mb_t b;
+    rd_mb_init(&b, out_, cap, cap, q->id,
+               (uint16_t)(RD_F_QR | RD_F_RA | RD_F_RD | RD_RCODE_SERVFAIL));
+    cr_assert_eq(rd_mb_question(&b, qn, rd_msg_rr(q, RD_SEC_QD, 0)->type, RD_CLASS_IN), 0);
+    *len = rd_mb_finish(&b);
+    return 1;
+}
+
+Test(iter, https_host_lookup_failure_remembered)
+{
+    static char dot[] = "dot.lab", u1[] = "tls://127.0.99.1@853#dot.lab";
+    rd_conf_upstream_t u[2] = {
+        boot_doh(),
+        {.proto = RD_UP_TLS, .addr = addr_of("127.0.99.1@853"), .auth_name = dot, .uri = u1}};
+    rd_conf_forward_t f = {.upstreams = u, .nupstreams = 2};
+    set_name(f.name, ".");
+    policy_engine(NULL, 0, &f, 1, false);
+    sf_lookups = 0;
+    hook = hook_boot_servfail;
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR, "through the DoT upstream");
+    HAS("192.0.2.10");
+    unsigned first = sf_lookups;
+    cr_assert_gt(first, 0);
+    for (int i = 0; i < 5; i++) {
+        char name[64];
+        snprintf(name, sizeof(name), "r%d.wild.example.lab.", i);
+        resolve(name, RD_TYPE_A);
+        EXPECT(RD_RCODE_NOERROR, 1, 1);
+        cr_assert_eq(out.sends, 1, "question %d waited for the host's lookup again", i);
+    }
+    cr_assert_eq(sf_lookups, first, "the failed lookup was repeated");
+    /* the hold ends: looked up again */
+    clock_ms += RD_RES_FAILCACHE_MAX_MS + 1000;
+    resolve("www.example.net.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    cr_assert_gt(sf_lookups, first);
+    /* the upstream alone: its host is looked up whatever was remembered (nothing else can
+     * answer) */
+    rd_conf_forward_t alone = {.upstreams = u, .nupstreams = 1};
+    set_name(alone.name, ".");
+    policy_engine(NULL, 0, &alone, 1, true);
+    hook = hook_boot;
+    boot_reset();
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR);
+    hook = NULL;
+}
+
 Test(iter, https_host_in_another_forward_zone_uses_that_zone)
 {
     /* example.lab. goes to the DoH upstream; its host is under boot.lab., forwarded to a
@@ -2028,6 +2089,131 @@ Test(iter, https_host_in_another_forward_zone_uses_that_zone)
     cr_assert_eq(doh_sends, 1);
     cr_assert_eq(nroot, 0);
     cr_assert_null(out.res.warn);
+    hook = NULL;
+}
+
+/* Two forward zones whose https:// upstreams each have their host in the other's zone: neither
+ * can be reached. The lookups must not go out by recursion (names of forward zones with
+ * forward-first: no never do, in clear text), nor loop: SERVFAIL naming the upstream. */
+Test(iter, https_hosts_in_each_others_zone_fail_closed)
+{
+    static char h2[] = "doh2.example.lab", p2[] = "/dns-query",
+                uri2[] = "https://doh2.example.lab/dns-query";
+    rd_conf_upstream_t ud = boot_doh(),
+                       ue = {.proto = RD_UP_HTTPS, .auth_name = h2, .path = p2, .uri = uri2};
+    ue.addr.port = 443;
+    rd_conf_forward_t f[2] = {{.upstreams = &ud, .nupstreams = 1},
+                              {.upstreams = &ue, .nupstreams = 1}};
+    set_name(f[0].name, "example.lab.");
+    set_name(f[1].name, "boot.lab.");
+    policy_engine(NULL, 0, f, 2, true);
+    boot_reset();
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_eq(out.res.ede, 22);
+    cr_assert(out.res.reason && strstr(out.res.reason, "https://doh.boot.lab:8443/dns-query") &&
+                  strstr(out.res.reason, "no address"),
+              "%s", out.res.reason ? out.res.reason : "-");
+    cr_assert_eq(nroot, 0, "a name of a forward-only zone went out by recursion");
+    cr_assert_eq(boot_via_root, 0);
+    cr_assert_eq(out.sends, 0);
+    cr_assert_null(out.res.warn);
+    /* the same with the host under a forward zone whose only upstream is that very host: the
+     * unavoidable circle, by recursion for the host alone, warned */
+    ue = boot_doh();
+    policy_engine(NULL, 0, f, 2, true);
+    boot_reset();
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR, "%s", out.res.reason ? out.res.reason : "-");
+    cr_assert_eq(boot_via_root, 1);
+    cr_assert_eq(nroot, 1, "only the host's lookup went to the root");
+    cr_assert_eq(doh_sends, 1);
+    cr_assert_not_null(out.res.warn);
+    hook = NULL;
+}
+
+/* Worse: three https:// upstreams without address in each of two forward zones, every host in
+ * the other zone. The nested lookups stay bounded (the plan's depth, in_plan, lookups per
+ * cut): SERVFAIL, no query at all, nothing by recursion. */
+Test(iter, https_hosts_crossed_three_by_three_bounded)
+{
+    static char hosts[6][32], uris[6][64], path[] = "/dns-query";
+    rd_conf_upstream_t u[6];
+    for (int i = 0; i < 6; i++) {
+        /* zone 0 (example.lab.) gets hosts in boot.lab., zone 1 (boot.lab.) in example.lab. */
+        snprintf(hosts[i], sizeof(hosts[i]), "d%d.%s", i, i < 3 ? "boot.lab" : "example.lab");
+        snprintf(uris[i], sizeof(uris[i]), "https://%s/dns-query", hosts[i]);
+        u[i] = (rd_conf_upstream_t){
+            .proto = RD_UP_HTTPS, .auth_name = hosts[i], .path = path, .uri = uris[i]};
+        u[i].addr.port = 443;
+    }
+    rd_conf_forward_t f[2] = {{.upstreams = u, .nupstreams = 3},
+                              {.upstreams = u + 3, .nupstreams = 3}};
+    set_name(f[0].name, "example.lab.");
+    set_name(f[1].name, "boot.lab.");
+    policy_engine(NULL, 0, f, 2, true);
+    boot_reset();
+    resolve("www.example.lab.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_SERVFAIL);
+    cr_assert_eq(out.sends, 0);
+    cr_assert_eq(nroot, 0);
+    cr_assert(out.res.reason && strstr(out.res.reason, "https://d0.boot.lab/dns-query") &&
+                  strstr(out.res.reason, "no address"),
+              "%s", out.res.reason ? out.res.reason : "-");
+    hook = NULL;
+}
+
+/* A chain: example.org.'s upstream has its host doh.boot.lab under boot.lab., forwarded to an
+ * https:// upstream without address whose host (x.wild.example.lab, outside every forward
+ * zone; here its authority says 127.0.99.1) is found by recursion. The host of the first is
+ * looked up over DoH through the second (nested), never by recursion. */
+static unsigned chain_via_doh, chain_leak;
+static int hook_chain(const rd_res_action_t *act, const rd_msg_t *q, uint8_t *out_, size_t cap,
+                      size_t *len)
+{
+    uint8_t qn[RD_NAME_MAX], host[RD_NAME_MAX];
+    query_name(q, qn);
+    uint16_t qtype = rd_msg_rr(q, RD_SEC_QD, 0)->type;
+    bool first = rd_name_eq(qn, wire("doh.boot.lab.", host));
+    bool second = rd_name_eq(qn, wire("x.wild.example.lab.", host));
+    if (!first && !second) return -1;
+    rd_addr_t via = addr_of("127.0.99.1@443");
+    if (first && act->transport == RD_UP_HTTPS && addr_eq(&act->server, &via) && act->upstream == 1)
+        chain_via_doh++;
+    else if (first)
+        chain_leak++;
+    rd_mb_t b;
+    rd_mb_init(&b, out_, cap, cap, q->id,
+               (uint16_t)(RD_F_QR | (first ? RD_F_RA | RD_F_RD : RD_F_AA)));
+    cr_assert_eq(rd_mb_question(&b, qn, qtype, RD_CLASS_IN), 0);
+    static const uint8_t a[4] = {127, 0, 99, 1};
+    if (qtype == RD_TYPE_A)
+        cr_assert_eq(rd_mb_rr(&b, RD_SEC_AN, qn, RD_TYPE_A, RD_CLASS_IN, 300, a, 4), 0);
+    *len = rd_mb_finish(&b);
+    return 1;
+}
+
+Test(iter, https_host_through_another_bootstrapped_upstream)
+{
+    static char h2[] = "x.wild.example.lab", p2[] = "/dns-query",
+                uri2[] = "https://x.wild.example.lab/dns-query";
+    rd_conf_upstream_t ud = boot_doh(),
+                       ue = {.proto = RD_UP_HTTPS, .auth_name = h2, .path = p2, .uri = uri2};
+    ue.addr.port = 443;
+    rd_conf_forward_t f[2] = {{.upstreams = &ud, .nupstreams = 1},
+                              {.upstreams = &ue, .nupstreams = 1}};
+    set_name(f[0].name, "example.org.");
+    set_name(f[1].name, "boot.lab.");
+    policy_engine(NULL, 0, f, 2, true);
+    chain_via_doh = chain_leak = 0;
+    hook = hook_chain;
+    resolve("mail.example.org.", RD_TYPE_A);
+    cr_assert_eq(out.rcode, RD_RCODE_NOERROR, "%s", out.res.reason ? out.res.reason : "-");
+    cr_assert_eq(chain_via_doh, 1, "doh.boot.lab asked over DoH of the second upstream");
+    cr_assert_eq(chain_leak, 0, "doh.boot.lab asked elsewhere");
+    cr_assert_gt(nroot, 0, "x.wild.example.lab (no forward zone's name) by recursion");
+    cr_assert_not_null(out.res.warn, "that recursion is warned about");
+    cr_assert(strstr(out.res.warn, "https://x.wild.example.lab/dns-query"), "%s", out.res.warn);
     hook = NULL;
 }
 

@@ -469,3 +469,161 @@ Test(probe, bad_arguments)
     cr_assert_eq(rd_res_upstream_event(plain, &ev), 0);
     rd_res_free(plain);
 }
+
+/* The first step of a new question to upstream 0 (other names are freed): its request, its
+ * action. */
+static rd_req_t *pending_to_0(rd_res_action_t *act)
+{
+    static int k;
+    for (int i = 0; i < 200; i++) {
+        char text[32];
+        snprintf(text, sizeof(text), "held%d.example.", k++);
+        uint8_t qn[RD_NAME_MAX];
+        name(text, qn);
+        rd_req_t *req = NULL;
+        cr_assert_eq(rd_req_new(res, qn, RD_TYPE_A, RD_CLASS_IN, false, false, now_ms, &req), 0);
+        cr_assert_eq(rd_req_step(req, now_ms, act), RD_RES_SEND);
+        if (which(&act->server) == 0) return req;
+        rd_req_free(req);
+    }
+    cr_assert_fail("upstream 0 never chosen");
+    return NULL;
+}
+
+/* A probe in flight when a client's reply brings the upstream back, which then goes down again:
+ * the old probe's end must not touch the new probe's state (one probe per upstream at a time,
+ * no timer armed while it runs). */
+Test(probe, stale_probe_after_client_brought_it_back)
+{
+    rd_res_action_t cact;
+    rd_req_t *client = pending_to_0(&cact); /* sent while it was up, answered later */
+    take_down_0();
+    now_ms += RD_RES_PROBE_MS;
+    int idx;
+    uint64_t next;
+    cr_assert_eq(rd_res_probe_due(res, now_ms, &idx, &next), 1);
+    rd_req_t *p1 = NULL;
+    cr_assert_eq(rd_req_new_probe(res, 0, now_ms, &p1), 0);
+    rd_res_action_t a1;
+    cr_assert_eq(rd_req_step(p1, now_ms, &a1), RD_RES_SEND);
+    cr_assert_eq(which(&a1.server), 0);
+    /* the client's reply arrives: upstream 0 is back (by a client question) */
+    uint8_t out[512];
+    size_t len = reply(0, &cact, out, sizeof(out));
+    cr_assert_eq(rd_req_reply(client, cact.token, &cact.server, out, len, now_ms), 0);
+    rd_req_free(client);
+    unsigned down, back;
+    bool by_probe = true;
+    events(0, &down, &back, &by_probe, NULL);
+    cr_assert_eq(back, 1);
+    cr_assert(!by_probe);
+    /* it goes down again, its next probe starts while the first is still out */
+    now_ms += RD_RES_HOLD_MS + 1000;
+    take_down_0();
+    now_ms += RD_RES_PROBE_MS;
+    cr_assert_eq(rd_res_probe_due(res, now_ms, &idx, &next), 1);
+    rd_req_t *p2 = NULL;
+    cr_assert_eq(rd_req_new_probe(res, 0, now_ms, &p2), 0);
+    rd_res_action_t a2;
+    cr_assert_eq(rd_req_step(p2, now_ms, &a2), RD_RES_SEND);
+    /* the first probe times out: that says nothing about the second one, still running */
+    now_ms += 10;
+    cr_assert_eq(rd_req_timeout(p1, a1.token, now_ms), 0);
+    rd_res_action_t tmp;
+    (void)rd_req_step(p1, now_ms, &tmp);
+    rd_req_free(p1);
+    cr_assert_eq(rd_res_probe_due(res, now_ms + 600000, &idx, &next), 0,
+                 "a probe of upstream 0 is running: none due");
+    cr_assert_eq(next, UINT64_MAX, "no timer while the probe runs");
+    rd_req_t *p3 = NULL;
+    cr_assert_eq(rd_req_new_probe(res, 0, now_ms, &p3), RD_ELIMIT, "one probe at a time");
+    /* the second probe's answer brings it back */
+    len = reply(0, &a2, out, sizeof(out));
+    cr_assert_eq(rd_req_reply(p2, a2.token, &a2.server, out, len, now_ms), 0);
+    rd_req_free(p2);
+    events(0, &down, &back, &by_probe, NULL);
+    cr_assert_eq(back, 1);
+    cr_assert(by_probe);
+    cr_assert_eq(rd_res_probe_due(res, now_ms + 600000, &idx, &next), 0);
+    cr_assert_eq(next, UINT64_MAX);
+}
+
+/* Hostile probe replies (wrong ID, another question, cut short, garbage after a good header)
+ * never bring an upstream back; each probe ends as failed and the next one backs off. */
+Test(probe, bad_probe_replies_keep_it_down)
+{
+    take_down_0();
+    alive[0] = true;
+    uint32_t want = RD_RES_PROBE_MS;
+    for (int mode = 0; mode < 4; mode++) {
+        int idx;
+        uint64_t next;
+        cr_assert_eq(rd_res_probe_due(res, now_ms, &idx, &next), 0);
+        now_ms = next;
+        rd_req_t *req = NULL;
+        cr_assert_eq(rd_req_new_probe(res, 0, now_ms, &req), 0);
+        rd_res_action_t act;
+        cr_assert_eq(rd_req_step(req, now_ms, &act), RD_RES_SEND);
+        uint8_t out[512];
+        size_t len = reply(0, &act, out, sizeof(out));
+        int r;
+        if (mode == 0) {
+            out[0] ^= 0x5a; /* ID */
+            r = rd_req_reply(req, act.token, &act.server, out, len, now_ms + 5);
+            cr_assert_eq(r, RD_RES_IGNORED);
+        } else if (mode == 1) {
+            out[RD_HDR_LEN + 1] ^= 0x01; /* a letter of the question's name */
+            r = rd_req_reply(req, act.token, &act.server, out, len, now_ms + 5);
+            cr_assert_eq(r, RD_RES_IGNORED);
+        } else if (mode == 2) {
+            r = rd_req_reply(req, act.token, &act.server, out, RD_HDR_LEN + 3, now_ms + 5);
+            cr_assert_eq(r, RD_RES_IGNORED);
+        } else {
+            /* a good question, then an answer record that is garbage */
+            out[7] = 1;
+            memset(out + len, 0xff, 11);
+            r = rd_req_reply(req, act.token, &act.server, out, len + 11, now_ms + 5);
+            cr_assert_eq(r, 0, "consumed as malformed: %d", r);
+        }
+        if (r == RD_RES_IGNORED) {
+            now_ms += act.timeout_ms;
+            cr_assert_eq(rd_req_timeout(req, act.token, now_ms), 0);
+        }
+        rd_res_action_t more;
+        cr_assert_eq(rd_req_step(req, now_ms, &more), RD_RES_DONE, "a probe is one try");
+        rd_req_free(req);
+        unsigned down, back;
+        events(0, &down, &back, NULL, NULL);
+        cr_assert_eq(back, 0, "mode %d brought it back", mode);
+        want = want * 2 > RD_RES_PROBE_MAX_MS ? RD_RES_PROBE_MAX_MS : want * 2;
+        cr_assert_eq(rd_res_probe_due(res, now_ms, &idx, &next), 0);
+        cr_assert_eq(next, now_ms + want, "mode %d: backed off", mode);
+        unsigned a0 = asked[0];
+        for (int j = 0; j < 10; j++) cr_assert_eq(ask(), RD_RCODE_NOERROR);
+        cr_assert_eq(asked[0], a0, "still down for clients");
+    }
+}
+
+/* A tcp:// upstream (replies over TCP give no RTT sample): a probe's answer brings it back into
+ * client service at once, not after the server table's hold (RD_RES_HOLD_MS) runs out. */
+Test(probe, tcp_upstream_back_in_service_at_once)
+{
+    rd_res_free(res);
+    res = NULL;
+    rd_conf_upstream_t u[2] = {{.proto = RD_UP_TCP, .addr = up_addr(0), .uri = "tcp://192.0.2.1"},
+                               {.proto = RD_UP_UDP, .addr = up_addr(1), .uri = "udp://192.0.2.2"}};
+    rd_conf_forward_t f = {.upstreams = u, .nupstreams = 2};
+    name("example.", f.name);
+    rd_res_opts_t o = {.forwards = &f, .nforwards = 1};
+    cr_assert_eq(rd_res_new(cache, hints, sizeof(hints) - 1, &o, xorshift, NULL, &res), 0);
+    take_down_0();
+    alive[0] = true;
+    now_ms += RD_RES_PROBE_MS;
+    cr_assert_eq(probe(0), RD_RCODE_NOERROR);
+    unsigned down, back;
+    events(0, &down, &back, NULL, NULL);
+    cr_assert_eq(back, 1);
+    unsigned a0 = asked[0];
+    for (int i = 0; i < 40; i++) cr_assert_eq(ask(), RD_RCODE_NOERROR);
+    cr_assert_gt(asked[0], a0, "back in service, but clients do not reach it");
+}
