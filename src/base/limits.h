@@ -45,6 +45,9 @@
 #define RD_TCP_BUF_MAX     (2 + 65535 + 2) /* one whole frame at most is ever buffered */
 #define RD_TCP_WRITE_HIGH  (256 * 1024)    /* stop reading from a client this far behind */
 #define RD_DRAIN_MS        2000 /* graceful shutdown: in-flight stream work gets this long */
+/* A stream we close while the client may still send: FIN, then its octets are read and dropped
+ * this long at most, so the kernel does not reset away our last answer (src/net/tcp.c). */
+#define RD_TCP_LINGER_MS 2000
 /* Hard cap of answers queued for a client that does not read: past it the connection is
  * closed, so answers that arrive late (resolution) cannot grow the queue either. */
 #define RD_TCP_WRITE_MAX (4 * RD_TCP_WRITE_HIGH)

@@ -55,12 +55,14 @@ struct rd_tcp_conn {
     int state; /* enum conn_state */
     int kind;  /* enum rd_stream_kind */
     int open_handles;
-    bool reading;    /* uv_read_start in effect */
-    bool throttled;  /* the client is RD_TCP_WRITE_HIGH behind reading our answers */
-    bool paused;     /* tcp-max-inflight requests in resolution: no new queries read */
-    bool refused;    /* access control says REFUSED: every query gets it */
-    bool snoop;      /* access control says allow_snoop: RD=0 answered from the cache */
-    bool eof;        /* the client half-closed: finish what is in resolution, then close */
+    bool reading;   /* uv_read_start in effect */
+    bool throttled; /* the client is RD_TCP_WRITE_HIGH behind reading our answers */
+    bool paused;    /* tcp-max-inflight requests in resolution: no new queries read */
+    bool refused;   /* access control says REFUSED: every query gets it */
+    bool snoop;     /* access control says allow_snoop: RD=0 answered from the cache */
+    bool eof;       /* the client half-closed: finish what is in resolution, then close */
+    bool lingering; /* closed for us, FIN sent, client's late octets read and dropped */
+    uv_shutdown_t shut;
     rd_tls_t *tls;   /* NULL for plain TCP */
     rd_http_t *http; /* DoH, once the handshake chose HTTP/2 or HTTP/1.1 */
     uint8_t *buf;    /* plaintext: framed queries */
@@ -145,15 +147,78 @@ static void conn_abort(rd_tcp_conn_t *c)
     uv_close((uv_handle_t *)&c->h, on_handle_closed);
 }
 
-/* Orderly close down the stack: TLS close_notify (RFC 8446 s6.1) first, then the socket. */
-static void conn_close(rd_tcp_conn_t *c)
+static bool input_waiting(rd_tcp_conn_t *c);
+
+static void linger_end(rd_tcp_conn_t *c)
+{
+    c->lingering = false;
+    if (!uv_is_closing((uv_handle_t *)&c->idle))
+        uv_close((uv_handle_t *)&c->idle, on_handle_closed);
+    if (!uv_is_closing((uv_handle_t *)&c->h)) uv_close((uv_handle_t *)&c->h, on_handle_closed);
+}
+
+static void on_linger_timeout(uv_timer_t *t)
+{
+    linger_end(t->data);
+}
+
+static void on_shut(uv_shutdown_t *req, int status)
+{
+    (void)req; /* the FIN went out, or the connection is gone: linger_end decides */
+    (void)status;
+}
+
+static void on_linger_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    static _Thread_local char sink[4096];
+    *buf = uv_buf_init(sink, sizeof(sink));
+}
+
+static void on_linger_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    if (nread < 0) linger_end(s->data); /* the client closed too (or reset): done */
+}
+
+/* RFC 9112 s9.6 (and any stream): closing a socket with unread input makes the kernel send a
+ * reset, and a reset can destroy our last octets (an HTTP 413/400, the last DNS answers)
+ * before the client reads them. So a close for us that may still have input coming sends FIN
+ * after the queued octets, reads and drops whatever arrives until the client closes too, and
+ * ends after RD_TCP_LINGER_MS at the latest. Never while the worker stops. */
+static bool linger_start(rd_tcp_conn_t *c)
+{
+    if (c->w->state == RD_W_STOPPING || (c->eof && !input_waiting(c))) return false;
+    if (uv_shutdown(&c->shut, (uv_stream_t *)&c->h, on_shut) != 0) return false;
+    if (c->reading) uv_read_stop((uv_stream_t *)&c->h);
+    c->reading = false; /* the connection's own reading is over; update_reading leaves it */
+    if (uv_read_start((uv_stream_t *)&c->h, on_linger_alloc, on_linger_read) != 0) return false;
+    c->state = C_CLOSING;
+    c->lingering = true;
+    batch_drop(c);
+    uv_close((uv_handle_t *)&c->kick, on_handle_closed);
+    uv_timer_stop(&c->idle);
+    uv_timer_start(&c->idle, on_linger_timeout, RD_TCP_LINGER_MS, 0);
+    return true;
+}
+
+/* Orderly close down the stack: TLS close_notify (RFC 8446 s6.1) first, then the socket
+ * (lingering when asked: not for timeouts, where nothing of ours is left to be read). */
+static void conn_end(rd_tcp_conn_t *c, bool linger)
 {
     if (c->state == C_CLOSING) return;
     if (batch.owner == c) batch_flush(c); /* the answers gathered go before close_notify */
     if (c->state == C_CLOSING) return;
     if (c->tls) rd_tls_shutdown(c->tls);
     if (batch.owner == c) wbatch_flush(c);
+    if (c->state == C_CLOSING || (linger && linger_start(c))) return;
     conn_abort(c);
+}
+
+static void conn_close(rd_tcp_conn_t *c)
+{
+    conn_end(c, true);
 }
 
 /* Reading follows from the state: never while closing, paused, throttled or with the TLS
@@ -200,7 +265,7 @@ static void on_idle(uv_timer_t *t)
     } else {
         rd_log_debug("tcp: closing idle connection after %u queries", c->queries);
     }
-    conn_close(c);
+    conn_end(c, false);
 }
 
 /* A query taken or an answer handed down: the idle period starts again. Octets that complete
@@ -889,7 +954,9 @@ void rd_tcp_close_all(rd_worker_t *w, bool only_idle)
 {
     for (rd_tcp_conn_t *c = w->conns, *n; c; c = n) {
         n = c->next;
-        if (only_idle && c->http && c->state == C_OPEN)
+        if (c->lingering) /* its work is over: nothing to wait for at a stop */
+            linger_end(c);
+        else if (only_idle && c->http && c->state == C_OPEN)
             http_goaway(c);
         else if (!only_idle || c->write_pending == 0)
             conn_close(c);
