@@ -830,8 +830,8 @@ static rd__up_conn_t *pick_conn(up_set_t *s, up_pool_t *p, const rd__up_conn_t *
 }
 
 int rd_upstream_query(rd_worker_t *w, const rd_conf_upstream_t *u, const rd_addr_t *server,
-                      const uint8_t *wire, size_t len, rd_upq_cb cb, void *ctx, rd_upq_t **out,
-                      int *err)
+                      const uint8_t *wire, size_t len, bool probe, rd_upq_cb cb, void *ctx,
+                      rd_upq_t **out, int *err)
 {
     *err = RD_UP_ERR_CONN;
     if (!u || (u->proto != RD_UP_TLS && u->proto != RD_UP_HTTPS) || len < RD_HDR_LEN ||
@@ -845,7 +845,7 @@ int rd_upstream_query(rd_worker_t *w, const rd_conf_upstream_t *u, const rd_addr
     if (!s || s->stopping) return RD_EIO;
     up_pool_t *p = pool_get(s, u, addr);
     if (!p) return RD_ENOMEM;
-    if (uv_now(s->loop) < p->hold_until) {
+    if (!probe && uv_now(s->loop) < p->hold_until) {
         *err = p->hold_err;
         return RD_EIO;
     }

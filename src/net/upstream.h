@@ -39,10 +39,13 @@ typedef void (*rd_upq_cb)(void *ctx, const uint8_t *wire, size_t len, int err);
  * new one and the old ones idle out. SNI, certificate name and :authority stay the URL's
  * host. Returns 0 with *out (cancel it with rd_upstream_cancel until the callback ran), or a
  * negative RD_E code and *err (enum rd_up_err) when the query failed at once: the upstream
- * is held down after a recent failure (RD_UP_FAIL_HOLD_MS) or every connection is full. */
+ * is held down after a recent failure (RD_UP_FAIL_HOLD_MS) or every connection is full.
+ * probe: the engine's background probe of a down upstream, which is the attempt to reconnect:
+ * it ignores that hold (client tries renew it while every upstream is down, and a probe
+ * failing without a packet would only push the next one back). */
 int rd_upstream_query(rd_worker_t *w, const rd_conf_upstream_t *u, const rd_addr_t *server,
-                      const uint8_t *wire, size_t len, rd_upq_cb cb, void *ctx, rd_upq_t **out,
-                      int *err);
+                      const uint8_t *wire, size_t len, bool probe, rd_upq_cb cb, void *ctx,
+                      rd_upq_t **out, int *err);
 /* The caller no longer wants the answer (its timeout fired or its request ended). */
 void rd_upstream_cancel(rd_upq_t *q);
 /* Worker stop: closes every upstream connection; memory goes with the close callbacks. */

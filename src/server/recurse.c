@@ -338,8 +338,8 @@ static int start_try(rd_pending_t *p, const rd_res_action_t *act)
         /* never clear text for these: no fallback to UDP or TCP */
         const rd_conf_upstream_t *u = rd_res_upstream(p->rref->res, act->upstream);
         if (!u || u->proto != act->transport) return RD_EBUG;
-        r = rd_upstream_query(w, u, &act->server, act->wire, act->len, on_upstream_reply, p,
-                              &p->upq, &p->up_err);
+        r = rd_upstream_query(w, u, &act->server, act->wire, act->len, p->probe, on_upstream_reply,
+                              p, &p->upq, &p->up_err);
         if (r) return r;
         p->state = T_ENCRYPTED;
     } else if (!act->tcp) {
