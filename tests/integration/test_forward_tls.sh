@@ -271,6 +271,15 @@ f=$pid
 rd_hs() { grep -c "tls: handshake done" "$work/rdup.log" || true; }
 rd_idle() { grep -c "closing idle connection" "$work/rdup.log" || true; }
 hs0=$(rd_hs) idle0=$(rd_idle)
+# The upstream resolves the burst's names first (over its own UDP port): what is tested here
+# is the forwarder's pipelining, not how fast an ASan upstream on a loaded CI machine
+# recurses 100 new names (one CI run lost most of the burst to the forwarder's try timeouts).
+warm() { # PREFIX N
+    local i wp=()
+    for i in $(seq 1 "$2"); do dig @127.0.200.3 +tries=3 +time=5 "$1$i.wild.example.lab" A > /dev/null & wp+=($!); done
+    wait "${wp[@]}" || true
+}
+warm p 100
 dpids=()
 for i in $(seq 1 100); do q +short "p$i.wild.example.lab" A > "$work/p$i.out" & dpids+=($!); done
 wait "${dpids[@]}" || true
@@ -280,7 +289,7 @@ for i in $(seq 1 100); do
     [ "$(fmt < "$work/p$i.out")" = "$(nsd 127.0.10.1 p$i.wild.example.lab A)" ] || all_ok=0
 done
 check "100 parallel questions over DoT: all answered correctly" [ $all_ok = 1 ]
-[ $all_ok = 1 ] || { grep -v "debug: query" "$work/fw-reuse.log" | tail -20; cat "$work"/p1*.out | sort | uniq -c; }
+[ $all_ok = 1 ] || { grep -v "debug: query" "$work/fw-reuse.log" | grep -v "unknown ID" | tail -20; cat "$work"/p*.out | sort | uniq -c; }
 hs=$(($(rd_hs) - hs0))
 check "at most 2 upstream connections ($hs)" [ "$hs" -ge 1 -a "$hs" -le 2 ]
 check "kept open while idle ($conns open, or closed by the upstream's idle timer)" \
@@ -315,6 +324,7 @@ f=$pid
 # idle timer now leaves a connection with unread input alone: src/net/tcp.c input_waiting.)
 hs0=$(rd_hs) idle0=$(rd_idle)
 check "DoH: first question answered" [ "$(short w0.wild.example.lab A)" = "$want_wild" ]
+warm d 60
 dpids=()
 for i in $(seq 1 60); do q +short "d$i.wild.example.lab" A > "$work/d$i.out" & dpids+=($!); done
 wait "${dpids[@]}" || true
