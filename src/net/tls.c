@@ -304,15 +304,24 @@ void rd_tls_thread_done(void)
 #endif
 }
 
-int rd_tls_new(enum rd_tls_service svc, rd_tls_send_cb send, void *send_ctx, rd_tls_t **out)
+/* A connection's TLS object before its side (server or client) is set up; the input buffer
+ * past `in` is left as it is (it is filled before it is read). */
+static rd_tls_t *tls_alloc(rd_tls_send_cb send, void *send_ctx)
 {
-    if (!g_init) return RD_EINVAL;
     rd_tls_t *t = malloc(sizeof(*t));
-    if (!t) return RD_ENOMEM;
+    if (!t) return NULL;
     memset(t, 0, offsetof(rd_tls_t, in));
     t->send = send;
     t->send_ctx = send_ctx;
     t->state = RD_TLS_HANDSHAKE;
+    return t;
+}
+
+int rd_tls_new(enum rd_tls_service svc, rd_tls_send_cb send, void *send_ctx, rd_tls_t **out)
+{
+    if (!g_init) return RD_EINVAL;
+    rd_tls_t *t = tls_alloc(send, send_ctx);
+    if (!t) return RD_ENOMEM;
     uv_mutex_lock(&g_mtx);
     t->ctx = g_cur;
     atomic_fetch_add(&t->ctx->refs, 1);
@@ -512,12 +521,8 @@ static const char *san_form(const char *name, char *buf, size_t cap)
 int rd_tls_client_new(rd_tls_ctx_t *c, const rd_tls_client_opts_t *o, rd_tls_send_cb send,
                       void *send_ctx, rd_tls_t **out)
 {
-    rd_tls_t *t = malloc(sizeof(*t));
+    rd_tls_t *t = tls_alloc(send, send_ctx);
     if (!t) return RD_ENOMEM;
-    memset(t, 0, offsetof(rd_tls_t, in));
-    t->send = send;
-    t->send_ctx = send_ctx;
-    t->state = RD_TLS_HANDSHAKE;
     t->client = true;
     t->want_h2 = o->h2;
     t->ctx = c;

@@ -160,13 +160,16 @@ out:
     return r;
 }
 
-/* The SubjectPublicKeyInfo (DER) of a PEM certificate: what the pin hashes. */
-static int cert_spki(const uint8_t *pem, size_t len, uint8_t *out, size_t cap, size_t *n)
+/* Room for a SubjectPublicKeyInfo: P-256 needs 91 octets, RSA-8192 about 1,100. */
+enum { RD__SPKI_MAX = 2048 };
+
+/* The SubjectPublicKeyInfo (DER, RFC 7469 s2.4) of a certificate: what the pin hashes.
+ * Frees x. */
+static int x509_spki(WOLFSSL_X509 *x, uint8_t *out, size_t cap, size_t *n)
 {
     int r = RD_EINVAL;
     unsigned char *spki = NULL;
     WOLFSSL_EVP_PKEY *pk = NULL;
-    WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_buffer(pem, (int)len, WOLFSSL_FILETYPE_PEM);
     if (!x) goto out;
     pk = wolfSSL_X509_get_pubkey(x);
     if (!pk) goto out;
@@ -180,6 +183,12 @@ out:
     if (pk) wolfSSL_EVP_PKEY_free(pk);
     if (x) wolfSSL_X509_free(x);
     return r;
+}
+
+static int cert_spki(const uint8_t *pem, size_t len, uint8_t *out, size_t cap, size_t *n)
+{
+    return x509_spki(wolfSSL_X509_load_certificate_buffer(pem, (int)len, WOLFSSL_FILETYPE_PEM), out,
+                     cap, n);
 }
 
 /* The SubjectPublicKeyInfo (DER) of a PEM EC private key, its public point computed from
@@ -216,8 +225,7 @@ out:
  * either cannot be read as such (logged), RD_ENOMEM: no verdict. */
 static int pair_matches(int dfd, const char *dir)
 {
-    enum { SPKI_MAX = 1024 };
-    uint8_t *crt = NULL, *key = NULL, a[SPKI_MAX], b[SPKI_MAX];
+    uint8_t *crt = NULL, *key = NULL, a[RD__SPKI_MAX], b[RD__SPKI_MAX];
     size_t cl = 0, kl = 0, an = 0, bn = 0;
     const char *why = NULL;
     int r = 0, e;
@@ -345,29 +353,16 @@ nomem:
 
 int rd__tls_pin(const char *cert, char *out, size_t cap)
 {
-    int r = RD_EINVAL;
-    unsigned char *spki = NULL;
-    WOLFSSL_EVP_PKEY *pk = NULL;
-    WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_file(cert, WOLFSSL_FILETYPE_PEM);
-    if (!x) goto out;
-    pk = wolfSSL_X509_get_pubkey(x);
-    if (!pk) goto out;
-    int n = wolfSSL_i2d_PUBKEY(pk, &spki); /* SubjectPublicKeyInfo DER (RFC 7469 s2.4) */
-    if (n <= 0 || !spki) goto out;
-    uint8_t h[WC_SHA256_DIGEST_SIZE];
-    if (wc_Sha256Hash(spki, (word32)n, h) != 0) goto out;
-    if (cap < rd__b64_encoded_len(sizeof(h)) + 1) {
-        r = RD_ESPACE;
-        goto out;
-    }
+    uint8_t spki[RD__SPKI_MAX], h[WC_SHA256_DIGEST_SIZE];
+    size_t n = 0;
+    int r = x509_spki(wolfSSL_X509_load_certificate_file(cert, WOLFSSL_FILETYPE_PEM), spki,
+                      sizeof(spki), &n);
+    if (r < 0) return r;
+    if (wc_Sha256Hash(spki, (word32)n, h) != 0) return RD_EINVAL;
+    if (cap < rd__b64_encoded_len(sizeof(h)) + 1) return RD_ESPACE;
     rd__b64_encode(h, sizeof(h), out);
     out[rd__b64_encoded_len(sizeof(h))] = '\0';
-    r = 0;
-out:
-    if (spki) XFREE(spki, NULL, DYNAMIC_TYPE_OPENSSL);
-    if (pk) wolfSSL_EVP_PKEY_free(pk);
-    if (x) wolfSSL_X509_free(x);
-    return r;
+    return 0;
 }
 
 void rd__tls_log_pin(const char *cert)
